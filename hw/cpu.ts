@@ -92,5 +92,28 @@ export interface CpuCore {
   snapshot(): Snapshot;
 }
 
+/**
+ * What the machine needs to know about a CPU model to build a board around it (the full model
+ * table lives in `arch/*`; this is the hardware-facing part).
+ */
+export interface CpuModelInfo {
+  /** Model name as scenarios write it, e.g. `pentium4-xeon`. */
+  readonly name: string;
+  /** Architecture family. */
+  readonly arch: "x86" | "ppc";
+  /** Physical address width in bits (32 for a 386, 36 with PAE, 40 on K8). */
+  readonly maxPhysAddr: number;
+  /** True when the model can run 64-bit code (EM64T / AMD64). */
+  readonly longMode: boolean;
+  /** True when the CPU has an integrated local APIC. */
+  readonly hasLocalApic: boolean;
+  /** Local APIC version register value (bits 7:0 version, 23:16 max LVT entry), if any. */
+  readonly lapicVersion?: number;
+  /** Width of the xAPIC ID field in bits (4 on P6, 8 on P4/K8). */
+  readonly apicIdBits?: number;
+  /** Logical processors per physical package (2 with HyperThreading). */
+  readonly threadsPerPackage: number;
+}
+
 /** Creates the CPU with a given index for a machine. */
 export type CpuFactory = (env: CpuEnvironment) => CpuCore;
