@@ -1,0 +1,665 @@
+/**
+ * A nasm-compatible x86 assembler for the instruction subset the kexec stubs, purgatory and test
+ * payloads need (see `shared/reference/cpu-notes.md` §5.1). Output is a flat binary (`nasm -f bin`)
+ * with the same bytes nasm 2.16 produces at its default optimisation level; the golden vectors in
+ * `testdata/` check that.
+ *
+ * Supported: `bits 16|32|64` (also `[bits n]`, `use16/32/64`), `org`, `cpu` and `section` (accepted),
+ * `default rel|abs`, labels (global and `.local`), `$`, `$$`, nasm expressions and number forms,
+ * `equ`, `db/dw/dd/dq` (numbers, strings, lists), `times`, `align n[, statement]`, `alignb`,
+ * `resb/resw/resd/resq` (zero bytes, as in bin output), prefixes `rep/repe/repz/repne/repnz/lock`,
+ * `o16/o32/o64/a16/a32/a64`, size keywords, `strict`, `short`, `near`, `far`, `[rel x]`, `[abs x]`.
+ *
+ * One deliberate difference: `[rel 0x1234]` with a plain number is RIP-relative to that absolute
+ * address (nasm warns and encodes it as absolute); in a flat binary every address is absolute, so
+ * the disassembler prints RIP-relative operands this way and they must round-trip.
+ *
+ * @module
+ */
+
+import {
+  AsmError,
+  Cursor,
+  describe,
+  type Expr,
+  LineError,
+  lookupReg,
+  type OperandAst,
+  parseExpr,
+  parseOperands,
+  type Reg,
+  SIZE_KW,
+  tokenize,
+} from "./asm_parse.ts";
+import { encodeInsn, MNEMONICS, type Op } from "./asm_encode.ts";
+
+export { AsmError } from "./asm_parse.ts";
+
+/** Options for {@linkcode assemble}. */
+export interface AsmOptions {
+  /** Initial mode (default 16, as nasm's bin format). */
+  bits?: 16 | 32 | 64;
+  /** Origin: address of the first byte (default 0; an `org` directive overrides it). */
+  org?: number | bigint;
+  /** File name used in error messages. */
+  file?: string;
+  /** Added to line numbers in errors (e.g. the line where an embedded block starts, minus one). */
+  lineOffset?: number;
+  /** Added to column numbers in errors. */
+  columnOffset?: number;
+}
+
+/** One listing entry: where a source line's bytes went. */
+export interface AsmLine {
+  /** 1-based line in the source (without lineOffset). */
+  line: number;
+  /** Offset of the line's first byte from the start of the output. */
+  offset: number;
+  /** Number of bytes the line produced. */
+  length: number;
+}
+
+/** Result of {@linkcode assemble}. */
+export interface AsmResult {
+  /** The flat binary. */
+  bytes: Uint8Array;
+  /** Every label and `equ` symbol with its final value (local labels as `global.local`). */
+  labels: ReadonlyMap<string, bigint>;
+  /** Address of `bytes[0]`. */
+  origin: bigint;
+  /** Listing: one entry per source line that produced bytes. */
+  lines: AsmLine[];
+}
+
+type Stmt =
+  | { k: "empty" }
+  | { k: "insn"; mnem: string; mcol: number; prefixes: string[]; ops: OperandAst[] }
+  | { k: "data"; width: number; items: OperandAst[] }
+  | { k: "res"; width: number; count: Expr }
+  | { k: "align"; n: Expr; fill?: Stmt; b: boolean }
+  | { k: "bits"; n: 16 | 32 | 64 }
+  | { k: "org"; e: Expr }
+  | { k: "equ"; e: Expr }
+  | { k: "default"; rel: boolean };
+
+interface Line {
+  no: number;
+  label?: { name: string; col: number };
+  times?: Expr;
+  stmt: Stmt;
+}
+
+const PREFIXES: Record<string, number> = {
+  lock: 0xf0,
+  rep: 0xf3,
+  repe: 0xf3,
+  repz: 0xf3,
+  repne: 0xf2,
+  repnz: 0xf2,
+};
+const SIZE_PREFIX = new Set(["o16", "o32", "o64", "a16", "a32", "a64"]);
+const DATA: Record<string, number> = { db: 1, dw: 2, dd: 4, dq: 8 };
+const RES: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8 };
+const DIRECTIVES = new Set([
+  "bits",
+  "use16",
+  "use32",
+  "use64",
+  "org",
+  "cpu",
+  "section",
+  "segment",
+  "default",
+  "global",
+  "extern",
+  "align",
+  "alignb",
+  "times",
+  "equ",
+  ...Object.keys(DATA),
+  ...Object.keys(RES),
+]);
+
+function isKeyword(w: string): boolean {
+  const l = w.toLowerCase();
+  return MNEMONICS.has(l) || DIRECTIVES.has(l) || l in PREFIXES || SIZE_PREFIX.has(l);
+}
+
+function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
+  const t = cur.peek;
+  if (t.kind === "end") return { k: "empty" };
+  if (t.kind === "op" && t.text === "[" && allowLabel) {
+    // [bits 32] style directive
+    cur.next();
+    const inner = cur.toks.slice(cur.i);
+    const close = inner.findIndex((x) => x.kind === "op" && x.text === "]");
+    if (close < 0) throw new LineError("Expected ']'", t.col);
+    const sub = new Cursor([...inner.slice(0, close), { ...inner[inner.length - 1] }]);
+    const after = inner[close + 1];
+    if (after && after.kind !== "end") throw new LineError(`Unexpected ${describe(after)}`, after.col);
+    return parseStmt(sub, false, line);
+  }
+  if (t.kind !== "id") throw new LineError(`Expected an instruction but found ${describe(t)}`, t.col);
+  let word = t.text.toLowerCase();
+  if (allowLabel && (!isKeyword(word) || (cur.peek2.kind === "op" && cur.peek2.text === ":"))) {
+    // label
+    if (lookupReg(word)) throw new LineError(`Register name used as a label: ${t.text}`, t.col);
+    cur.next();
+    line.label = { name: t.text, col: t.col };
+    if (cur.isOp(":")) cur.next();
+    else if (cur.peek.kind !== "end" && cur.peek.kind !== "id") {
+      throw new LineError(`Unknown instruction: ${t.text}`, t.col);
+    } else if (cur.peek.kind === "id" && !isKeyword(cur.peek.text)) {
+      throw new LineError(`Unknown instruction: ${t.text}`, t.col);
+    }
+    return parseStmt(cur, false, line);
+  }
+  cur.next();
+  if (word === "times") {
+    if (line.times) throw new LineError("Nested TIMES", t.col);
+    line.times = parseExpr(cur, { allowRegs: false });
+    return parseStmt(cur, false, line);
+  }
+  if (word === "equ") {
+    if (!line.label) throw new LineError("EQU without a label", t.col);
+    const e = parseExpr(cur, { allowRegs: false });
+    endOfLine(cur);
+    return { k: "equ", e };
+  }
+  if (word === "bits") {
+    const n = cur.next();
+    if (n.kind !== "num" || ![16n, 32n, 64n].includes(n.value!)) {
+      throw new LineError(`Invalid BITS value: ${n.text}`, n.col);
+    }
+    endOfLine(cur);
+    return { k: "bits", n: Number(n.value) as 16 | 32 | 64 };
+  }
+  if (word === "use16" || word === "use32" || word === "use64") {
+    endOfLine(cur);
+    return { k: "bits", n: Number(word.slice(3)) as 16 | 32 | 64 };
+  }
+  if (word === "org") {
+    const e = parseExpr(cur, { allowRegs: false });
+    endOfLine(cur);
+    return { k: "org", e };
+  }
+  if (word === "cpu" || word === "section" || word === "segment" || word === "global" || word === "extern") {
+    while (cur.peek.kind !== "end") cur.next();
+    return { k: "empty" };
+  }
+  if (word === "default") {
+    const w = cur.next();
+    const l = w.text.toLowerCase();
+    if (l !== "rel" && l !== "abs") throw new LineError(`Invalid DEFAULT value: ${w.text}`, w.col);
+    endOfLine(cur);
+    return { k: "default", rel: l === "rel" };
+  }
+  if (word === "align" || word === "alignb") {
+    const n = parseExpr(cur, { allowRegs: false });
+    let fill: Stmt | undefined;
+    if (cur.isOp(",")) {
+      cur.next();
+      fill = parseStmt(cur, false, { no: line.no, stmt: { k: "empty" } });
+    } else endOfLine(cur);
+    return { k: "align", n, fill, b: word === "alignb" };
+  }
+  if (word in DATA) {
+    const items = parseOperands(cur);
+    if (!items.length) throw new LineError(`No data given to ${word}`, t.col);
+    return { k: "data", width: DATA[word], items };
+  }
+  if (word in RES) {
+    const count = parseExpr(cur, { allowRegs: false });
+    endOfLine(cur);
+    return { k: "res", width: RES[word], count };
+  }
+  const prefixes: string[] = [];
+  let mcol = t.col;
+  while (word in PREFIXES || SIZE_PREFIX.has(word)) {
+    prefixes.push(word);
+    if (cur.peek.kind === "end") {
+      return { k: "insn", mnem: "", mcol, prefixes, ops: [] };
+    }
+    const n = cur.next();
+    if (n.kind !== "id") throw new LineError(`Expected an instruction but found ${describe(n)}`, n.col);
+    word = n.text.toLowerCase();
+    mcol = n.col;
+  }
+  if (!MNEMONICS.has(word)) throw new LineError(`Unknown instruction: ${word}`, mcol);
+  const ops = parseOperands(cur);
+  return { k: "insn", mnem: word, mcol, prefixes, ops };
+}
+
+function endOfLine(cur: Cursor) {
+  if (cur.peek.kind !== "end") throw new LineError(`Unexpected ${describe(cur.peek)}`, cur.peek.col);
+}
+
+/** Linear value: constant plus register terms (for effective addresses). */
+interface Lin {
+  c: bigint;
+  regs: { reg: Reg; k: bigint }[];
+  known: boolean;
+}
+
+interface Env {
+  here: bigint;
+  base: bigint;
+  final: boolean;
+  lookup(name: string, col: number): bigint | undefined;
+}
+
+const mask64 = (v: bigint) => BigInt.asIntN(64, v);
+
+function evalLin(e: Expr, env: Env): Lin {
+  switch (e.k) {
+    case "num":
+      return { c: e.v, regs: [], known: true };
+    case "here":
+      return { c: env.here, regs: [], known: true };
+    case "base":
+      return { c: env.base, regs: [], known: true };
+    case "reg":
+      return { c: 0n, regs: [{ reg: e.reg, k: 1n }], known: true };
+    case "sym": {
+      const v = env.lookup(e.name, e.col);
+      return { c: v ?? 0n, regs: [], known: v !== undefined };
+    }
+    case "un": {
+      const a = evalLin(e.a, env);
+      if (e.op === "+") return a;
+      if (e.op === "-") return { c: mask64(-a.c), regs: a.regs.map((r) => ({ reg: r.reg, k: -r.k })), known: a.known };
+      if (a.regs.length) throw new LineError(`Invalid use of a register with '${e.op}'`, e.col);
+      if (e.op === "~") return { c: mask64(~a.c), regs: [], known: a.known };
+      return { c: a.c === 0n ? 1n : 0n, regs: [], known: a.known };
+    }
+    case "bin": {
+      const a = evalLin(e.a, env);
+      const b = evalLin(e.b, env);
+      const known = a.known && b.known;
+      if (e.op === "+" || e.op === "-") {
+        const s = e.op === "+" ? 1n : -1n;
+        return {
+          c: mask64(a.c + s * b.c),
+          regs: [...a.regs, ...b.regs.map((r) => ({ reg: r.reg, k: s * r.k }))],
+          known,
+        };
+      }
+      if (e.op === "*") {
+        if (a.regs.length && b.regs.length) {
+          throw new LineError("Invalid effective address: register multiplied by register", e.col);
+        }
+        const [l, r] = a.regs.length ? [a, b] : [b, a];
+        return { c: mask64(l.c * r.c), regs: l.regs.map((x) => ({ reg: x.reg, k: x.k * r.c })), known };
+      }
+      if (a.regs.length || b.regs.length) {
+        throw new LineError(`Invalid use of a register with '${e.op}'`, e.col);
+      }
+      const x = a.c, y = b.c;
+      const ux = BigInt.asUintN(64, x), uy = BigInt.asUintN(64, y);
+      let c: bigint;
+      switch (e.op) {
+        case "/":
+        case "//":
+        case "%":
+        case "%%":
+          if (y === 0n) {
+            if (!known && !env.final) return { c: 0n, regs: [], known };
+            throw new LineError("Division by zero", e.col);
+          }
+          if (e.op === "/") c = ux / uy;
+          else if (e.op === "%") c = ux % uy;
+          else if (e.op === "//") c = x / y;
+          else c = x % y;
+          break;
+        case "<<":
+          c = uy >= 64n ? 0n : x << uy;
+          break;
+        case ">>":
+          c = uy >= 64n ? 0n : ux >> uy;
+          break;
+        case "&":
+          c = x & y;
+          break;
+        case "|":
+          c = x | y;
+          break;
+        case "^":
+          c = x ^ y;
+          break;
+        default:
+          throw new LineError(`Unknown operator: ${e.op}`, e.col);
+      }
+      return { c: mask64(c), regs: [], known };
+    }
+  }
+}
+
+function evalScalar(e: Expr, env: Env): { v: bigint; known: boolean } {
+  const l = evalLin(e, env);
+  if (l.regs.some((r) => r.k !== 0n)) {
+    throw new LineError("Register not allowed in an immediate expression", e.col);
+  }
+  return { v: l.c, known: l.known };
+}
+
+function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean): Op {
+  switch (o.k) {
+    case "reg":
+      if (o.size !== undefined && o.reg.cls === "gpr" && o.size !== o.reg.size) {
+        throw new LineError(`Operand size mismatch: ${o.reg.name} is not ${o.size}-bit`, o.col);
+      }
+      return { k: "reg", reg: o.reg, col: o.col, size: o.size };
+    case "imm": {
+      const { v, known } = evalScalar(o.expr, env);
+      return {
+        k: "imm",
+        col: o.col,
+        v,
+        known,
+        size: o.size,
+        strict: o.strict,
+        short: o.short,
+        near: o.near,
+        far: o.far,
+      };
+    }
+    case "far": {
+      const seg = evalScalar(o.seg, env);
+      const off = evalScalar(o.off, env);
+      return { k: "far", col: o.col, seg: seg.v, off: off.v, size: o.size };
+    }
+    case "str":
+      throw new LineError("String not allowed as an instruction operand", o.col);
+    case "mem": {
+      const l = evalLin(o.expr, env);
+      const terms = new Map<string, { reg: Reg; k: bigint }>();
+      const order: string[] = [];
+      for (const r of l.regs) {
+        if (r.reg.cls !== "gpr") throw new LineError(`Invalid effective address: ${r.reg.name}`, o.col);
+        const t = terms.get(r.reg.name);
+        if (t) t.k += r.k;
+        else {
+          terms.set(r.reg.name, { ...r });
+          order.push(r.reg.name);
+        }
+      }
+      const live = order.map((n) => terms.get(n)!).filter((t) => t.k !== 0n);
+      let base: Reg | undefined, index: Reg | undefined, scale = 1;
+      const bad = () => new LineError("Invalid effective address", o.col);
+      if (live.length > 2) throw bad();
+      if (live.length === 1) {
+        const { reg, k } = live[0];
+        if (k === 1n) base = reg;
+        else if (!o.nosplit && (k === 2n || k === 3n || k === 5n || k === 9n)) {
+          base = reg;
+          index = reg;
+          scale = Number(k - 1n);
+        } else if (k === 2n || k === 4n || k === 8n) {
+          index = reg;
+          scale = Number(k);
+        } else throw bad();
+      } else if (live.length === 2) {
+        let [a, b] = live;
+        if (a.k !== 1n) [a, b] = [b, a];
+        if (a.k !== 1n || ![1n, 2n, 4n, 8n].includes(b.k)) throw bad();
+        base = a.reg;
+        index = b.reg;
+        scale = Number(b.k);
+        if (scale === 1 && (index.num === 4) && index.size !== 16) [base, index] = [index, base];
+      }
+      const rel = !!o.rel || (defaultRel && !o.abs && bits === 64 && !base && !index);
+      return {
+        k: "mem",
+        col: o.col,
+        size: o.size,
+        seg: o.seg,
+        base,
+        index,
+        scale,
+        disp: l.c,
+        hasDisp: true,
+        rel,
+        dispSize: o.dispSize,
+        far: o.far,
+      };
+    }
+  }
+}
+
+/**
+ * Assembles nasm-syntax source into a flat binary.
+ *
+ * @example
+ * ```ts
+ * const r = assemble("bits 32\nstart: mov eax, 1\njmp start", { org: 0x1000 });
+ * r.bytes; // Uint8Array [0xb8, 1, 0, 0, 0, 0xeb, 0xf9]
+ * r.labels.get("start"); // 0x1000n
+ * ```
+ */
+export function assemble(source: string, options: AsmOptions = {}): AsmResult {
+  const lineOffset = options.lineOffset ?? 0;
+  const columnOffset = options.columnOffset ?? 0;
+  const file = options.file;
+  const err = (no: number, col: number, msg: string) =>
+    new AsmError(msg, { line: no + lineOffset, column: Math.max(col, 1) + columnOffset, file });
+  const srcLines = source.split(/\r?\n/);
+  const lines: Line[] = [];
+  srcLines.forEach((text, i) => {
+    const no = i + 1;
+    const line: Line = { no, stmt: { k: "empty" } };
+    try {
+      const cur = new Cursor(tokenize(text));
+      line.stmt = parseStmt(cur, true, line);
+    } catch (e) {
+      if (e instanceof LineError) throw err(no, e.col || firstCol(text), e.message);
+      throw e;
+    }
+    lines.push(line);
+  });
+
+  const startBits = options.bits ?? 16;
+  let origin = BigInt(options.org ?? 0);
+  let prev = new Map<string, bigint>();
+  const sticky = lines.map(() => ({}) as { long?: boolean });
+  let final = false;
+  for (let pass = 0;; pass++) {
+    if (pass > 40) {
+      throw err(1, 1, "Label positions do not settle: too many passes");
+    }
+    const cur = new Map<string, bigint>();
+    const out: number[] = [];
+    const listing: AsmLine[] = [];
+    let unknown = false;
+    let bits = startBits;
+    let defaultRel = false;
+    let lastGlobal = "";
+    let newOrigin = origin;
+    let orgSeen = false;
+    for (let li = 0; li < lines.length; li++) {
+      const line = lines[li];
+      const col0 = line.label?.col ?? firstCol(srcLines[line.no - 1]);
+      try {
+        const qualify = (name: string) => name.startsWith(".") && !name.startsWith("..") ? lastGlobal + name : name;
+        const env: Env = {
+          here: origin + BigInt(out.length),
+          base: origin,
+          final,
+          lookup(name, col) {
+            const q = qualify(name);
+            const v = cur.get(q) ?? prev.get(q);
+            if (v === undefined) {
+              if (final) throw new LineError(`Undefined label: ${q}`, col);
+              unknown = true;
+            }
+            return v;
+          },
+        };
+        const start = out.length;
+        if (line.label) {
+          const name = line.label.name.startsWith("$") ? line.label.name.slice(1) : line.label.name;
+          const q = qualify(name);
+          if (!name.startsWith(".")) lastGlobal = name;
+          if (cur.has(q)) throw new LineError(`Label redefined: ${q}`, line.label.col);
+          let v = env.here;
+          if (line.stmt.k === "equ") {
+            const r = evalScalar(line.stmt.e, env);
+            if (!r.known) unknown = true;
+            v = r.v;
+          }
+          cur.set(q, v);
+          if (prev.get(q) !== v) unknown = true;
+        }
+        const st = line.stmt;
+        if (st.k === "bits") bits = st.n;
+        else if (st.k === "default") defaultRel = st.rel;
+        else if (st.k === "org") {
+          const r = evalScalar(st.e, env);
+          if (!r.known && final) throw new LineError("ORG value must be known", 0);
+          if (orgSeen) throw new LineError("Program origin redefined", 0);
+          orgSeen = true;
+          if (out.length && final) throw new LineError("ORG after code is not supported", 0);
+          newOrigin = r.v;
+        } else if (st.k !== "equ" && st.k !== "empty") {
+          let count = 1n;
+          if (line.times) {
+            const r = evalScalar(line.times, env);
+            if (!r.known) unknown = true;
+            count = r.known ? r.v : 0n;
+            if (count < 0n) {
+              if (final) throw new LineError(`TIMES value is negative: ${count}`, 0);
+              count = 0n;
+            }
+            if (count > 1n << 26n) throw new LineError(`TIMES value too large: ${count}`, 0);
+          }
+          for (let i = 0n; i < count; i++) {
+            env.here = origin + BigInt(out.length);
+            emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, origin });
+          }
+        }
+        if (out.length > start) listing.push({ line: line.no, offset: start, length: out.length - start });
+      } catch (e) {
+        if (e instanceof LineError) throw err(line.no, e.col || col0, e.message);
+        if (e instanceof RangeError) throw err(line.no, col0, `Cannot assemble: ${e.message}`);
+        throw e;
+      }
+    }
+    let changed = newOrigin !== origin;
+    origin = newOrigin;
+    if (cur.size !== prev.size) changed = true;
+    for (const [k, v] of cur) if (prev.get(k) !== v) changed = true;
+    prev = cur;
+    if (final) {
+      return { bytes: Uint8Array.from(out), labels: cur, origin, lines: listing };
+    }
+    if (!changed && (!unknown || pass > 2)) final = true;
+  }
+}
+
+function firstCol(text: string): number {
+  const m = /\S/.exec(text);
+  return m ? m.index + 1 : 1;
+}
+
+function emitStmt(
+  st: Stmt,
+  env: Env,
+  out: number[],
+  c: { bits: 16 | 32 | 64; defaultRel: boolean; sticky: { long?: boolean }; final: boolean; origin: bigint },
+) {
+  switch (st.k) {
+    case "insn": {
+      if (!st.mnem) {
+        // prefix alone on a line
+        for (const p of st.prefixes) {
+          if (p in PREFIXES) out.push(PREFIXES[p]);
+          else throw new LineError(`Prefix without an instruction: ${p}`, st.mcol);
+        }
+        return;
+      }
+      const ops = st.ops.map((o) => evalOperand(o, env, c.bits, c.defaultRel));
+      const pre: number[] = [];
+      let oprefix: number | undefined, aprefix: number | undefined;
+      for (const p of st.prefixes) {
+        if (p in PREFIXES) pre.push(PREFIXES[p]);
+        else if (p[0] === "o") oprefix = Number(p.slice(1));
+        else aprefix = Number(p.slice(1));
+      }
+      try {
+        const bytes = encodeInsn(st.mnem, ops, {
+          bits: c.bits,
+          addr: env.here,
+          defaultRel: c.defaultRel,
+          prefixes: pre,
+          oprefix,
+          aprefix,
+          sticky: c.sticky,
+          final: c.final,
+        });
+        for (const b of bytes) out.push(b);
+      } catch (e) {
+        if (e instanceof LineError && e.col === 0) e.col = st.mcol;
+        throw e;
+      }
+      return;
+    }
+    case "data": {
+      for (const it of st.items) {
+        if (it.k === "str") {
+          const s = it.str;
+          for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+          const pad = (st.width - (s.length % st.width)) % st.width;
+          for (let i = 0; i < pad; i++) out.push(0);
+          continue;
+        }
+        if (it.k !== "imm" || it.size !== undefined) {
+          throw new LineError("Invalid data item: expected a number, string or label", it.col);
+        }
+        const { v } = evalScalar(it.expr, env);
+        if (c.final && st.width < 8) {
+          const bits = BigInt(st.width * 8);
+          if (v < -(1n << bits) || v >= 1n << bits) {
+            throw new LineError(`Value does not fit in ${st.width * 8} bits: ${v}`, it.col);
+          }
+        }
+        for (let i = 0; i < st.width; i++) out.push(Number((v >> BigInt(8 * i)) & 0xffn));
+      }
+      return;
+    }
+    case "res": {
+      const r = evalScalar(st.count, env);
+      if (!r.known && c.final) throw new LineError("RESx count must be known", 0);
+      if (r.v < 0n) {
+        if (c.final) throw new LineError(`RESx count is negative: ${r.v}`, 0);
+        return;
+      }
+      const n = Number(r.v) * st.width;
+      if (n > 1 << 26) throw new LineError(`RESx count too large: ${r.v}`, 0);
+      for (let i = 0; i < n; i++) out.push(0);
+      return;
+    }
+    case "align": {
+      const r = evalScalar(st.n, env);
+      if (!r.known && c.final) throw new LineError("ALIGN value must be known", 0);
+      const n = r.v;
+      if (n <= 0n || (n & (n - 1n)) !== 0n) throw new LineError(`ALIGN value must be a power of two: ${n}`, 0);
+      const pad = Number((n - ((env.here - env.base) % n)) % n);
+      if (st.b) {
+        for (let i = 0; i < pad; i++) out.push(0);
+        return;
+      }
+      if (!st.fill) {
+        for (let i = 0; i < pad; i++) out.push(0x90);
+        return;
+      }
+      for (let i = 0; i < pad; i++) {
+        env.here = env.base + BigInt(out.length);
+        emitStmt(st.fill, env, out, c);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export { SIZE_KW };
