@@ -118,7 +118,25 @@ function mems(bits: Bits): string[] {
   return m64;
 }
 
-const IMMS = ["0", "1", "-1", "0x7f", "0x80", "-0x80", "-0x81", "0xff", "0x100", "0x1234", "0x7fff", "-0x8000", "0xffff", "0x12345678", "0x7fffffff", "-0x80000000", "0xffffffff"];
+const IMMS = [
+  "0",
+  "1",
+  "-1",
+  "0x7f",
+  "0x80",
+  "-0x80",
+  "-0x81",
+  "0xff",
+  "0x100",
+  "0x1234",
+  "0x7fff",
+  "-0x8000",
+  "0xffff",
+  "0x12345678",
+  "0x7fffffff",
+  "-0x80000000",
+  "0xffffffff",
+];
 
 function pick<T>(a: T[], n: number): T[] {
   if (a.length <= n) return a;
@@ -155,17 +173,34 @@ function genLines(bits: Bits): string[] {
     }
   }
   if (bits === 64) {
-    for (const i of ["0x100000000", "0xffffffff80000000", "0x123456789abcdef0", "-0x7fffffff", "0xffffffffffffffff"]) {
+    for (
+      const i of [
+        "0x100000000",
+        "0xffffffff80000000",
+        "0x123456789abcdef0",
+        "-0x7fffffff",
+        "0xffffffffffffffff",
+      ]
+    ) {
       L.push(`mov rax, ${i}`, `mov r9, ${i}`, `mov qword [rax], ${i}`, `add rax, ${i}`);
     }
     L.push("mov rax, strict qword 1", "mov rcx, qword 1");
   }
   // moffs
-  for (const [, rs] of sizes) L.push(`mov ${rs[0]}, [0x1234]`, `mov [0x1234], ${rs[0]}`, `mov ${rs[0]}, [es:0x10]`);
+  for (const [, rs] of sizes) {
+    L.push(`mov ${rs[0]}, [0x1234]`, `mov [0x1234], ${rs[0]}`, `mov ${rs[0]}, [es:0x10]`);
+  }
   // segment registers
   const sregs = ["es", "cs", "ss", "ds", "fs", "gs"];
   for (const s of sregs) {
-    L.push(`mov ${s}, ax`, `mov ${s}, eax`, `mov ax, ${s}`, `mov eax, ${s}`, `mov ${s}, [bx]`, `mov [eax], ${s}`);
+    L.push(
+      `mov ${s}, ax`,
+      `mov ${s}, eax`,
+      `mov ax, ${s}`,
+      `mov eax, ${s}`,
+      `mov ${s}, [bx]`,
+      `mov [eax], ${s}`,
+    );
     L.push(`mov ${s}, word ${M[3]}`, `mov word ${M[4]}, ${s}`, `push ${s}`, `pop ${s}`);
     if (bits === 64) L.push(`mov ${s}, rax`, `mov rax, ${s}`, `mov ${s}, r9w`);
     L.push(`push word ${s}`, `push dword ${s}`);
@@ -199,15 +234,23 @@ function genLines(bits: Bits): string[] {
   for (const [, rs] of gp) {
     for (const r of pick(rs, 4)) {
       L.push(`imul ${rs[0]}, ${r}`, `imul ${r}, ${rs[1]}`);
-      for (const i of ["2", "-1", "0x7f", "0x80", "0x1234", "-0x81"]) L.push(`imul ${r}, ${rs[2]}, ${i}`, `imul ${r}, ${i}`);
+      for (const i of ["2", "-1", "0x7f", "0x80", "0x1234", "-0x81"]) {
+        L.push(`imul ${r}, ${rs[2]}, ${i}`, `imul ${r}, ${i}`);
+      }
     }
-    for (const m of pick(Ms, 4)) L.push(`imul ${rs[1]}, ${m}`, `imul ${rs[1]}, ${m}, 3`, `imul ${rs[1]}, ${m}, 0x300`);
+    for (const m of pick(Ms, 4)) {
+      L.push(`imul ${rs[1]}, ${m}`, `imul ${rs[1]}, ${m}, 3`, `imul ${rs[1]}, ${m}, 0x300`);
+    }
   }
   // shifts
   for (const op of ["rol", "ror", "rcl", "rcr", "shl", "sal", "shr", "sar"]) {
     for (const [sz, rs] of sizes) {
-      for (const r of pick(rs, 3)) L.push(`${op} ${r}, 1`, `${op} ${r}, cl`, `${op} ${r}, 4`, `${op} ${r}, 0x1f`);
-      for (const m of pick(Ms, 3)) L.push(`${op} ${sz} ${m}, 1`, `${op} ${sz} ${m}, cl`, `${op} ${sz} ${m}, 7`);
+      for (const r of pick(rs, 3)) {
+        L.push(`${op} ${r}, 1`, `${op} ${r}, cl`, `${op} ${r}, 4`, `${op} ${r}, 0x1f`);
+      }
+      for (const m of pick(Ms, 3)) {
+        L.push(`${op} ${sz} ${m}, 1`, `${op} ${sz} ${m}, cl`, `${op} ${sz} ${m}, 7`);
+      }
     }
   }
   for (const op of ["shld", "shrd"]) {
@@ -219,7 +262,9 @@ function genLines(bits: Bits): string[] {
   // bit ops
   for (const op of ["bt", "bts", "btr", "btc"]) {
     for (const [sz, rs] of gp) {
-      for (const r of pick(rs, 3)) L.push(`${op} ${r}, ${rs[1]}`, `${op} ${r}, 5`, `${op} ${r}, 0x1f`);
+      for (const r of pick(rs, 3)) {
+        L.push(`${op} ${r}, ${rs[1]}`, `${op} ${r}, 5`, `${op} ${r}, 0x1f`);
+      }
       for (const m of pick(Ms, 3)) L.push(`${op} ${m}, ${rs[2]}`, `${op} ${sz} ${m}, 3`);
     }
   }
@@ -234,18 +279,63 @@ function genLines(bits: Bits): string[] {
   for (const [sz, rs] of sizes) {
     for (const a of rs) for (const b of pick(rs, 3)) L.push(`xchg ${a}, ${b}`);
     for (const m of pick(Ms, 4)) {
-      L.push(`xchg ${m}, ${rs[1]}`, `xchg ${rs[2]}, ${m}`, `xadd ${m}, ${rs[1]}`, `cmpxchg ${m}, ${rs[2]}`);
+      L.push(
+        `xchg ${m}, ${rs[1]}`,
+        `xchg ${rs[2]}, ${m}`,
+        `xadd ${m}, ${rs[1]}`,
+        `cmpxchg ${m}, ${rs[2]}`,
+      );
       L.push(`lock xadd ${m}, ${rs[0]}`, `lock cmpxchg ${m}, ${rs[3]}`, `lock add ${sz} ${m}, 1`);
     }
     for (const r of pick(rs, 3)) L.push(`xadd ${r}, ${rs[1]}`, `cmpxchg ${r}, ${rs[2]}`);
   }
-  for (const m of pick(Ms, 4)) L.push(`cmpxchg8b ${m}`, `lock cmpxchg8b qword ${m}`, `cmpxchg16b ${m}`);
+  for (const m of pick(Ms, 4)) {
+    L.push(`cmpxchg8b ${m}`, `lock cmpxchg8b qword ${m}`, `cmpxchg16b ${m}`);
+  }
   // cmov, set, jcc
-  const ccs = ["o", "no", "b", "c", "nae", "ae", "nb", "nc", "e", "z", "ne", "nz", "be", "na", "a", "nbe", "s", "ns", "p", "pe", "np", "po", "l", "nge", "ge", "nl", "le", "ng", "g", "nle"];
+  const ccs = [
+    "o",
+    "no",
+    "b",
+    "c",
+    "nae",
+    "ae",
+    "nb",
+    "nc",
+    "e",
+    "z",
+    "ne",
+    "nz",
+    "be",
+    "na",
+    "a",
+    "nbe",
+    "s",
+    "ns",
+    "p",
+    "pe",
+    "np",
+    "po",
+    "l",
+    "nge",
+    "ge",
+    "nl",
+    "le",
+    "ng",
+    "g",
+    "nle",
+  ];
   for (const cc of ccs) {
-    L.push(`cmov${cc} ${r32[0]}, ${r32[3]}`, `cmov${cc} ${r16[1]}, ${M[2]}`, `set${cc} al`, `set${cc} byte ${M[4]}`);
+    L.push(
+      `cmov${cc} ${r32[0]}, ${r32[3]}`,
+      `cmov${cc} ${r16[1]}, ${M[2]}`,
+      `set${cc} al`,
+      `set${cc} byte ${M[4]}`,
+    );
     if (bits === 64) L.push(`cmov${cc} r9, [rax]`, `set${cc} r10b`);
-    for (const t of ["$+2", "$+0x10", "$-0x10", "$+0x81", "$-0x7e", "$+0x1000", "$-0x1000"]) L.push(`j${cc} ${t}`);
+    for (const t of ["$+2", "$+0x10", "$-0x10", "$+0x81", "$-0x7e", "$+0x1000", "$-0x1000"]) {
+      L.push(`j${cc} ${t}`);
+    }
     L.push(`j${cc} short $+5`, `j${cc} near $+5`);
   }
   // push / pop
@@ -328,13 +418,23 @@ function genLines(bits: Bits): string[] {
   for (const s of ["movs", "cmps", "stos", "lods", "scas", "ins", "outs"]) {
     for (const x of ["b", "w", "d", "q"]) {
       L.push(`${s}${x}`, `rep ${s}${x}`);
-      if (s === "cmps" || s === "scas") L.push(`repe ${s}${x}`, `repne ${s}${x}`, `repz ${s}${x}`, `repnz ${s}${x}`);
+      if (s === "cmps" || s === "scas") {
+        L.push(`repe ${s}${x}`, `repne ${s}${x}`, `repz ${s}${x}`, `repnz ${s}${x}`);
+      }
       L.push(`a16 ${s}${x}`, `a32 rep ${s}${x}`);
     }
   }
   L.push("xlat", "lock inc dword [eax]", "o16 movsd", "o32 iret");
   // int, enter, in/out
-  L.push("int 0x10", "int 3", "int 0x80", "int 0xff", "enter 0x10, 0", "enter 0x1234, 3", "enter 0, 1");
+  L.push(
+    "int 0x10",
+    "int 3",
+    "int 0x80",
+    "int 0xff",
+    "enter 0x10, 0",
+    "enter 0x1234, 3",
+    "enter 0, 1",
+  );
   for (const r of ["al", "ax", "eax"]) {
     L.push(`in ${r}, 0x60`, `in ${r}, dx`, `out 0x80, ${r}`, `out dx, ${r}`, `in ${r}, 0xe9`);
   }
@@ -348,14 +448,41 @@ function genLines(bits: Bits): string[] {
     L.push(`lldt ${r}`, `ltr ${r}`, `sldt ${r}`, `str ${r}`, `lmsw ${r}`, `smsw ${r}`);
   }
   // jmp / call
-  for (const t of ["$+2", "$+0x10", "$-0x10", "$+0x81", "$-0x7e", "$+0x1000", "$-0x1000", "0x10", "0x1000"]) {
+  for (
+    const t of [
+      "$+2",
+      "$+0x10",
+      "$-0x10",
+      "$+0x81",
+      "$-0x7e",
+      "$+0x1000",
+      "$-0x1000",
+      "0x10",
+      "0x1000",
+    ]
+  ) {
     L.push(`jmp ${t}`, `call ${t}`, `jmp short ${t}`, `jmp near ${t}`, `call near ${t}`);
   }
   L.push("jmp word $+0x200", "jmp dword $+0x200", "call word $+0x200", "call dword $+0x200");
-  for (const r of [...pick(r16, 3), ...pick(r32, 3), ...pick(r64, 4)]) L.push(`jmp ${r}`, `call ${r}`);
+  for (const r of [...pick(r16, 3), ...pick(r32, 3), ...pick(r64, 4)]) {
+    L.push(`jmp ${r}`, `call ${r}`);
+  }
   for (const m of pick(M, 8)) {
-    L.push(`jmp ${m}`, `call ${m}`, `jmp word ${m}`, `jmp dword ${m}`, `jmp qword ${m}`, `call qword ${m}`);
-    L.push(`jmp far ${m}`, `call far ${m}`, `jmp far dword ${m}`, `jmp far word ${m}`, `jmp far qword ${m}`);
+    L.push(
+      `jmp ${m}`,
+      `call ${m}`,
+      `jmp word ${m}`,
+      `jmp dword ${m}`,
+      `jmp qword ${m}`,
+      `call qword ${m}`,
+    );
+    L.push(
+      `jmp far ${m}`,
+      `call far ${m}`,
+      `jmp far dword ${m}`,
+      `jmp far word ${m}`,
+      `jmp far qword ${m}`,
+    );
     L.push(`call far dword ${m}`);
   }
   L.push(
@@ -372,16 +499,43 @@ function genLines(bits: Bits): string[] {
   }
   L.push("loop $, cx", "loop $, ecx", "loop $, rcx");
   // data directives (single line)
-  L.push("db 1", "db 1, 2, 3", "db 'abc', 0", "dw 0x1234", "dw 'a'", "dw 'abc'", "dd 0x12345678", "dd 'ab'");
+  L.push(
+    "db 1",
+    "db 1, 2, 3",
+    "db 'abc', 0",
+    "dw 0x1234",
+    "dw 'a'",
+    "dw 'abc'",
+    "dd 0x12345678",
+    "dd 'ab'",
+  );
   L.push("dq 0x123456789abcdef0", "db -1", "dw -2", "dd -3", "dq -4", "db 'a'+1", "dd 1 << 20 | 5");
-  L.push("db 0x10h", "dw 10h", "dd 0b1010", "dd 1010b", "dd 0o17", "dd 17q", "dd 1_000_000", "db `a\\n`");
+  L.push(
+    "db 0x10h",
+    "dw 10h",
+    "dd 0b1010",
+    "dd 1010b",
+    "dd 0o17",
+    "dd 17q",
+    "dd 1_000_000",
+    "db `a\\n`",
+  );
   // more address forms with explicit displacement sizes
   if (bits !== 64) L.push("mov eax, [dword eax+1]", "mov eax, [byte eax+0]", "mov eax, [eax+0]");
-  else L.push("mov eax, [dword rax+1]", "mov eax, [byte rax+0]", "mov rax, [rax+0]", "mov rax, [abs 0x10]");
+  else {L.push(
+      "mov eax, [dword rax+1]",
+      "mov eax, [byte rax+0]",
+      "mov rax, [rax+0]",
+      "mov rax, [abs 0x10]",
+    );}
   // REX byte registers with high bytes
-  if (bits === 64) L.push("mov ah, sil", "mov al, sil", "mov sil, 1", "add dil, r8b", "mov spl, [rax]");
+  if (bits === 64) {
+    L.push("mov ah, sil", "mov al, sil", "mov sil, 1", "add dil, r8b", "mov spl, [rax]");
+  }
   // all registers against one memory shape
-  for (const r of allRegs) L.push(`mov ${r}, [${bits === 16 ? "bx" : bits === 32 ? "ebx" : "rbx"}]`);
+  for (const r of allRegs) {
+    L.push(`mov ${r}, [${bits === 16 ? "bx" : bits === 32 ? "ebx" : "rbx"}]`);
+  }
   return L;
 }
 
@@ -392,12 +546,15 @@ interface Listing {
 function parseListing(text: string): Listing {
   const ok = new Map<number, { offset: number; hex: string }>();
   for (const row of text.split("\n")) {
-    const m = /^\s*(\d+)\s([0-9A-F]{8})\s([0-9A-F]+)-?\s/.exec(row + " ");
+    // relocated fields are shown in brackets: [00000000]
+    const m = /^\s*(\d+)\s([0-9A-F]{8})\s([0-9A-F[\]()]+)-?\s/.exec(row + " ");
     if (!m) continue;
     const ln = Number(m[1]);
+    // the listing shows relocated fields before relocation (not the final bytes): skip such lines
+    const hex = /[[\]()]/.test(m[3]) ? "?" : m[3];
     const e = ok.get(ln);
-    if (e) e.hex += m[3];
-    else ok.set(ln, { offset: parseInt(m[2], 16), hex: m[3] });
+    if (e) e.hex += hex;
+    else ok.set(ln, { offset: parseInt(m[2], 16), hex });
   }
   return { ok };
 }
@@ -410,7 +567,16 @@ async function assembleLines(bits: Bits, lines: string[]) {
     const src = `bits ${bits}\n` + keep.join("\n") + "\n";
     const asm = `${TMP}/v${bits}.asm`;
     await Deno.writeTextFile(asm, src);
-    const r = await run(["nasm", "-f", "bin", "-l", `${TMP}/v${bits}.lst`, "-o", `${TMP}/v${bits}.bin`, asm]);
+    const r = await run([
+      "nasm",
+      "-f",
+      "bin",
+      "-l",
+      `${TMP}/v${bits}.lst`,
+      "-o",
+      `${TMP}/v${bits}.bin`,
+      asm,
+    ]);
     const bad = new Set<number>();
     const badWarn = new Set<number>();
     for (const row of r.err.split("\n")) {
@@ -425,7 +591,7 @@ async function assembleLines(bits: Bits, lines: string[]) {
       const vectors: [number, string, string][] = [];
       keep.forEach((s, i) => {
         const e = lst.ok.get(i + 2);
-        if (e) vectors.push([e.offset, s, e.hex.toLowerCase()]);
+        if (e && !e.hex.includes("?")) vectors.push([e.offset, s, e.hex.toLowerCase()]);
       });
       return { vectors, rejected, warned };
     }
@@ -579,11 +745,72 @@ farptr: dq next
   },
 ];
 
+// Label-relative operands: nasm keeps full-size immediates/displacements for relocatable values
+// (a label, `$`, label+constant) and shrinks constants (label differences, `$-$$`, equ numbers).
+for (const bits of [16, 32, 64] as Bits[]) {
+  const r = regs(bits);
+  const acc = bits === 16 ? "ax" : "eax";
+  const b = bits === 16 ? "bx" : bits === 32 ? "ebx" : "rbx";
+  const body = [
+    "org 0x7c00",
+    "lbl:",
+    `mov ${acc}, lbl`,
+    `mov ${acc}, lbl2`,
+    `add ${acc}, lbl`,
+    `add ${r.r32[3]}, lbl2 - lbl`,
+    `add ${acc}, lbl - 0x7c00`,
+    `add ${acc}, $ - $$`,
+    `add ${acc}, five`,
+    `push lbl`,
+    `push lbl2 - lbl`,
+    `push five`,
+    `imul ${r.r16[1]}, ${r.r16[2]}, lbl`,
+    `shl ${acc}, lbl - lbl + 1`,
+    `shl ${acc}, one`,
+    `mov ${acc}, [${b}+lbl]`,
+    `mov ${acc}, [${b}+lbl-lbl]`,
+    `mov ${acc}, [${b}+lbl2-lbl]`,
+    `mov ${acc}, [lbl]`,
+    `mov [lbl], al`,
+    `cmp byte [lbl+1], 3`,
+    `lea ${bits === 16 ? "si" : "esi"}, [${b}+five]`,
+    `mov al, lbl2 - lbl2 + 7`,
+    "jmp lbl",
+    "jmp fwd",
+    "jz lbl",
+    "call fwd",
+    "times 0x90 nop",
+    "fwd:",
+    "jnz lbl",
+    "loop fwd",
+    "times 3 db ($ - $$) & 0xff",
+    "jmp 0x7c10",
+    "call 0x1000",
+    "jz 0x7c00",
+    "dw lbl, lbl2 - lbl",
+    "dd lbl2",
+    ...(bits === 64
+      ? [
+        "mov rax, lbl",
+        "mov rcx, lbl2 - lbl",
+        "lea rax, [rel lbl]",
+        "mov eax, [rel fwd]",
+        "push qword [rel lbl2]",
+      ]
+      : []),
+    "lbl2:",
+    "five equ 5",
+    "one equ lbl2 - lbl2 + 1",
+  ];
+  PROGRAMS.push({ name: `label-operands-${bits}`, bits, source: body.join("\n") + "\n" });
+}
+
 for (const bits of [16, 32, 64] as Bits[]) {
   const lines = genLines(bits);
   const { vectors, rejected, warned } = await assembleLines(bits, lines);
   const data = {
-    generator: "deno run --allow-run=nasm --allow-read=/tmp --allow-write=arch/x86/testdata,/tmp tools/gen_nasm_vectors.ts",
+    generator:
+      "deno run --allow-run=nasm --allow-read=/tmp --allow-write=arch/x86/testdata,/tmp tools/gen_nasm_vectors.ts",
     command: `nasm -f bin -l out.lst -o out.bin in.asm (source starts with 'bits ${bits}')`,
     nasm: nasmVersion,
     bits,
@@ -591,8 +818,13 @@ for (const bits of [16, 32, 64] as Bits[]) {
     rejected,
     warned,
   };
-  await Deno.writeTextFile(`${OUT}/nasm_vectors_${bits}.json`, JSON.stringify(data, null, 0).replace(/\],\[/g, "],\n[") + "\n");
-  console.log(`bits ${bits}: ${vectors.length} vectors, ${rejected.length} rejected, ${warned.length} warned`);
+  await Deno.writeTextFile(
+    `${OUT}/nasm_vectors_${bits}.json`,
+    JSON.stringify(data, null, 0).replace(/\],\[/g, "],\n[") + "\n",
+  );
+  console.log(
+    `bits ${bits}: ${vectors.length} vectors, ${rejected.length} rejected, ${warned.length} warned`,
+  );
 }
 
 const progs = [];
@@ -600,12 +832,21 @@ for (const p of PROGRAMS) {
   const src = `bits ${p.bits}\n` + p.source.replace("%define unused 1\n", "");
   await Deno.writeTextFile(`${TMP}/p.asm`, src);
   const r = await run(["nasm", "-f", "bin", "-o", `${TMP}/p.bin`, `${TMP}/p.asm`]);
-  if (r.code !== 0) throw new Error(`${p.name}: ${r.err}`);
+  if (r.code !== 0 || r.err.includes("warning")) throw new Error(`${p.name}: ${r.err}`);
   const bin = await Deno.readFile(`${TMP}/p.bin`);
-  progs.push({ name: p.name, bits: p.bits, source: src, hex: [...bin].map((b) => b.toString(16).padStart(2, "0")).join("") });
+  progs.push({
+    name: p.name,
+    bits: p.bits,
+    source: src,
+    hex: [...bin].map((b) => b.toString(16).padStart(2, "0")).join(""),
+  });
 }
 await Deno.writeTextFile(
   `${OUT}/nasm_programs.json`,
-  JSON.stringify({ nasm: nasmVersion, command: "nasm -f bin -o out.bin in.asm", programs: progs }, null, 1) + "\n",
+  JSON.stringify(
+    { nasm: nasmVersion, command: "nasm -f bin -o out.bin in.asm", programs: progs },
+    null,
+    1,
+  ) + "\n",
 );
 await Deno.remove(TMP, { recursive: true });

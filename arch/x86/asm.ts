@@ -136,10 +136,14 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
     if (close < 0) throw new LineError("Expected ']'", t.col);
     const sub = new Cursor([...inner.slice(0, close), { ...inner[inner.length - 1] }]);
     const after = inner[close + 1];
-    if (after && after.kind !== "end") throw new LineError(`Unexpected ${describe(after)}`, after.col);
+    if (after && after.kind !== "end") {
+      throw new LineError(`Unexpected ${describe(after)}`, after.col);
+    }
     return parseStmt(sub, false, line);
   }
-  if (t.kind !== "id") throw new LineError(`Expected an instruction but found ${describe(t)}`, t.col);
+  if (t.kind !== "id") {
+    throw new LineError(`Expected an instruction but found ${describe(t)}`, t.col);
+  }
   let word = t.text.toLowerCase();
   if (allowLabel && (!isKeyword(word) || (cur.peek2.kind === "op" && cur.peek2.text === ":"))) {
     // label
@@ -183,7 +187,10 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
     endOfLine(cur);
     return { k: "org", e };
   }
-  if (word === "cpu" || word === "section" || word === "segment" || word === "global" || word === "extern") {
+  if (
+    word === "cpu" || word === "section" || word === "segment" || word === "global" ||
+    word === "extern"
+  ) {
     while (cur.peek.kind !== "end") cur.next();
     return { k: "empty" };
   }
@@ -221,7 +228,9 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
       return { k: "insn", mnem: "", mcol, prefixes, ops: [] };
     }
     const n = cur.next();
-    if (n.kind !== "id") throw new LineError(`Expected an instruction but found ${describe(n)}`, n.col);
+    if (n.kind !== "id") {
+      throw new LineError(`Expected an instruction but found ${describe(n)}`, n.col);
+    }
     word = n.text.toLowerCase();
     mcol = n.col;
   }
@@ -231,7 +240,9 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
 }
 
 function endOfLine(cur: Cursor) {
-  if (cur.peek.kind !== "end") throw new LineError(`Unexpected ${describe(cur.peek)}`, cur.peek.col);
+  if (cur.peek.kind !== "end") {
+    throw new LineError(`Unexpected ${describe(cur.peek)}`, cur.peek.col);
+  }
 }
 
 /** Linear value: constant plus register terms (for effective addresses). */
@@ -239,13 +250,15 @@ interface Lin {
   c: bigint;
   regs: { reg: Reg; k: bigint }[];
   known: boolean;
+  /** Net count of section-relative terms (labels, `$`, `$$`): non-zero means relocatable. */
+  rel: number;
 }
 
 interface Env {
   here: bigint;
   base: bigint;
   final: boolean;
-  lookup(name: string, col: number): bigint | undefined;
+  lookup(name: string, col: number): { v: bigint; rel: number } | undefined;
 }
 
 const mask64 = (v: bigint) => BigInt.asIntN(64, v);
@@ -253,24 +266,31 @@ const mask64 = (v: bigint) => BigInt.asIntN(64, v);
 function evalLin(e: Expr, env: Env): Lin {
   switch (e.k) {
     case "num":
-      return { c: e.v, regs: [], known: true };
+      return { c: e.v, regs: [], known: true, rel: 0 };
     case "here":
-      return { c: env.here, regs: [], known: true };
+      return { c: env.here, regs: [], known: true, rel: 1 };
     case "base":
-      return { c: env.base, regs: [], known: true };
+      return { c: env.base, regs: [], known: true, rel: 1 };
     case "reg":
-      return { c: 0n, regs: [{ reg: e.reg, k: 1n }], known: true };
+      return { c: 0n, regs: [{ reg: e.reg, k: 1n }], known: true, rel: 0 };
     case "sym": {
       const v = env.lookup(e.name, e.col);
-      return { c: v ?? 0n, regs: [], known: v !== undefined };
+      return { c: v?.v ?? 0n, regs: [], known: v !== undefined, rel: v?.rel ?? 1 };
     }
     case "un": {
       const a = evalLin(e.a, env);
       if (e.op === "+") return a;
-      if (e.op === "-") return { c: mask64(-a.c), regs: a.regs.map((r) => ({ reg: r.reg, k: -r.k })), known: a.known };
+      if (e.op === "-") {
+        return {
+          c: mask64(-a.c),
+          regs: a.regs.map((r) => ({ reg: r.reg, k: -r.k })),
+          known: a.known,
+          rel: -a.rel,
+        };
+      }
       if (a.regs.length) throw new LineError(`Invalid use of a register with '${e.op}'`, e.col);
-      if (e.op === "~") return { c: mask64(~a.c), regs: [], known: a.known };
-      return { c: a.c === 0n ? 1n : 0n, regs: [], known: a.known };
+      if (e.op === "~") return { c: mask64(~a.c), regs: [], known: a.known, rel: a.rel ? 1 : 0 };
+      return { c: a.c === 0n ? 1n : 0n, regs: [], known: a.known, rel: a.rel ? 1 : 0 };
     }
     case "bin": {
       const a = evalLin(e.a, env);
@@ -282,6 +302,7 @@ function evalLin(e: Expr, env: Env): Lin {
           c: mask64(a.c + s * b.c),
           regs: [...a.regs, ...b.regs.map((r) => ({ reg: r.reg, k: s * r.k }))],
           known,
+          rel: a.rel + Number(s) * b.rel,
         };
       }
       if (e.op === "*") {
@@ -289,7 +310,12 @@ function evalLin(e: Expr, env: Env): Lin {
           throw new LineError("Invalid effective address: register multiplied by register", e.col);
         }
         const [l, r] = a.regs.length ? [a, b] : [b, a];
-        return { c: mask64(l.c * r.c), regs: l.regs.map((x) => ({ reg: x.reg, k: x.k * r.c })), known };
+        return {
+          c: mask64(l.c * r.c),
+          regs: l.regs.map((x) => ({ reg: x.reg, k: x.k * r.c })),
+          known,
+          rel: a.rel || b.rel ? 1 : 0,
+        };
       }
       if (a.regs.length || b.regs.length) {
         throw new LineError(`Invalid use of a register with '${e.op}'`, e.col);
@@ -303,7 +329,7 @@ function evalLin(e: Expr, env: Env): Lin {
         case "%":
         case "%%":
           if (y === 0n) {
-            if (!known && !env.final) return { c: 0n, regs: [], known };
+            if (!known && !env.final) return { c: 0n, regs: [], known, rel: 0 };
             throw new LineError("Division by zero", e.col);
           }
           if (e.op === "/") c = ux / uy;
@@ -329,17 +355,17 @@ function evalLin(e: Expr, env: Env): Lin {
         default:
           throw new LineError(`Unknown operator: ${e.op}`, e.col);
       }
-      return { c: mask64(c), regs: [], known };
+      return { c: mask64(c), regs: [], known, rel: a.rel || b.rel ? 1 : 0 };
     }
   }
 }
 
-function evalScalar(e: Expr, env: Env): { v: bigint; known: boolean } {
+function evalScalar(e: Expr, env: Env): { v: bigint; known: boolean; rel: number } {
   const l = evalLin(e, env);
   if (l.regs.some((r) => r.k !== 0n)) {
     throw new LineError("Register not allowed in an immediate expression", e.col);
   }
-  return { v: l.c, known: l.known };
+  return { v: l.c, known: l.known, rel: l.rel };
 }
 
 function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean): Op {
@@ -350,12 +376,13 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
       }
       return { k: "reg", reg: o.reg, col: o.col, size: o.size };
     case "imm": {
-      const { v, known } = evalScalar(o.expr, env);
+      const { v, known, rel } = evalScalar(o.expr, env);
       return {
         k: "imm",
         col: o.col,
         v,
         known,
+        reloc: rel !== 0,
         size: o.size,
         strict: o.strict,
         short: o.short,
@@ -368,14 +395,21 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
       const off = evalScalar(o.off, env);
       return { k: "far", col: o.col, seg: seg.v, off: off.v, size: o.size };
     }
-    case "str":
-      throw new LineError("String not allowed as an instruction operand", o.col);
+    case "str": {
+      // a string operand of an instruction is a character constant
+      if (o.str.length > 8) throw new LineError("Character constant too long", o.col);
+      let v = 0n;
+      for (let i = o.str.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(o.str.charCodeAt(i));
+      return { k: "imm", col: o.col, v, known: true, reloc: false };
+    }
     case "mem": {
       const l = evalLin(o.expr, env);
       const terms = new Map<string, { reg: Reg; k: bigint }>();
       const order: string[] = [];
       for (const r of l.regs) {
-        if (r.reg.cls !== "gpr") throw new LineError(`Invalid effective address: ${r.reg.name}`, o.col);
+        if (r.reg.cls !== "gpr") {
+          throw new LineError(`Invalid effective address: ${r.reg.name}`, o.col);
+        }
         const t = terms.get(r.reg.name);
         if (t) t.k += r.k;
         else {
@@ -417,7 +451,7 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
         index,
         scale,
         disp: l.c,
-        hasDisp: true,
+        reloc: l.rel !== 0,
         rel,
         dispSize: o.dispSize,
         far: o.far,
@@ -460,6 +494,8 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
   const startBits = options.bits ?? 16;
   let origin = BigInt(options.org ?? 0);
   let prev = new Map<string, bigint>();
+  let prevRel = new Map<string, number>();
+  let sectAlign = 1n;
   const sticky = lines.map(() => ({}) as { long?: boolean });
   let final = false;
   for (let pass = 0;; pass++) {
@@ -467,7 +503,14 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
       throw err(1, 1, "Label positions do not settle: too many passes");
     }
     const cur = new Map<string, bigint>();
+    const curRel = new Map<string, number>();
     const out: number[] = [];
+    // nasm's `align` also raises the section alignment; bin output then moves the section start
+    // up to that alignment and pads the file with zeros from the origin.
+    const sectStart = (origin + sectAlign - 1n) / sectAlign * sectAlign;
+    for (let i = origin; i < sectStart; i++) out.push(0);
+    const lead = out.length;
+    const stat = { maxAlign: 1n };
     const listing: AsmLine[] = [];
     let unknown = false;
     let bits = startBits;
@@ -479,10 +522,11 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
       const line = lines[li];
       const col0 = line.label?.col ?? firstCol(srcLines[line.no - 1]);
       try {
-        const qualify = (name: string) => name.startsWith(".") && !name.startsWith("..") ? lastGlobal + name : name;
+        const qualify = (name: string) =>
+          name.startsWith(".") && !name.startsWith("..") ? lastGlobal + name : name;
         const env: Env = {
           here: origin + BigInt(out.length),
-          base: origin,
+          base: sectStart,
           final,
           lookup(name, col) {
             const q = qualify(name);
@@ -490,8 +534,9 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
             if (v === undefined) {
               if (final) throw new LineError(`Undefined label: ${q}`, col);
               unknown = true;
+              return undefined;
             }
-            return v;
+            return { v, rel: curRel.get(q) ?? prevRel.get(q) ?? 1 };
           },
         };
         const start = out.length;
@@ -501,12 +546,15 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           if (!name.startsWith(".")) lastGlobal = name;
           if (cur.has(q)) throw new LineError(`Label redefined: ${q}`, line.label.col);
           let v = env.here;
+          let rel = 1;
           if (line.stmt.k === "equ") {
             const r = evalScalar(line.stmt.e, env);
             if (!r.known) unknown = true;
             v = r.v;
+            rel = r.rel;
           }
           cur.set(q, v);
+          curRel.set(q, rel);
           if (prev.get(q) !== v) unknown = true;
         }
         const st = line.stmt;
@@ -517,7 +565,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           if (!r.known && final) throw new LineError("ORG value must be known", 0);
           if (orgSeen) throw new LineError("Program origin redefined", 0);
           orgSeen = true;
-          if (out.length && final) throw new LineError("ORG after code is not supported", 0);
+          if (out.length > lead && final) throw new LineError("ORG after code is not supported", 0);
           newOrigin = r.v;
         } else if (st.k !== "equ" && st.k !== "empty") {
           let count = 1n;
@@ -531,23 +579,35 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
             }
             if (count > 1n << 26n) throw new LineError(`TIMES value too large: ${count}`, 0);
           }
+          // nasm: `$` inside TIMES is the start of the whole line, not of each repetition
           for (let i = 0n; i < count; i++) {
-            env.here = origin + BigInt(out.length);
-            emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, origin });
+            emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, stat });
           }
         }
-        if (out.length > start) listing.push({ line: line.no, offset: start, length: out.length - start });
+        if (out.length > start) {
+          listing.push({ line: line.no, offset: start, length: out.length - start });
+        }
       } catch (e) {
         if (e instanceof LineError) throw err(line.no, e.col || col0, e.message);
         if (e instanceof RangeError) throw err(line.no, col0, `Cannot assemble: ${e.message}`);
         throw e;
       }
     }
-    let changed = newOrigin !== origin;
-    origin = newOrigin;
+    if (newOrigin !== origin || stat.maxAlign !== sectAlign) {
+      // the origin or section alignment moved: label values of this pass are stale, start over
+      origin = newOrigin;
+      sectAlign = stat.maxAlign;
+      prev = new Map();
+      prevRel = new Map();
+      for (const s of sticky) delete s.long;
+      final = false;
+      continue;
+    }
+    let changed = false;
     if (cur.size !== prev.size) changed = true;
     for (const [k, v] of cur) if (prev.get(k) !== v) changed = true;
     prev = cur;
+    prevRel = curRel;
     if (final) {
       return { bytes: Uint8Array.from(out), labels: cur, origin, lines: listing };
     }
@@ -564,7 +624,13 @@ function emitStmt(
   st: Stmt,
   env: Env,
   out: number[],
-  c: { bits: 16 | 32 | 64; defaultRel: boolean; sticky: { long?: boolean }; final: boolean; origin: bigint },
+  c: {
+    bits: 16 | 32 | 64;
+    defaultRel: boolean;
+    sticky: { long?: boolean };
+    final: boolean;
+    stat: { maxAlign: bigint };
+  },
 ) {
   switch (st.k) {
     case "insn": {
@@ -641,7 +707,10 @@ function emitStmt(
       const r = evalScalar(st.n, env);
       if (!r.known && c.final) throw new LineError("ALIGN value must be known", 0);
       const n = r.v;
-      if (n <= 0n || (n & (n - 1n)) !== 0n) throw new LineError(`ALIGN value must be a power of two: ${n}`, 0);
+      if (n <= 0n || (n & (n - 1n)) !== 0n) {
+        throw new LineError(`ALIGN value must be a power of two: ${n}`, 0);
+      }
+      if (n > c.stat.maxAlign) c.stat.maxAlign = n;
       const pad = Number((n - ((env.here - env.base) % n)) % n);
       if (st.b) {
         for (let i = 0; i < pad; i++) out.push(0);
@@ -651,10 +720,7 @@ function emitStmt(
         for (let i = 0; i < pad; i++) out.push(0x90);
         return;
       }
-      for (let i = 0; i < pad; i++) {
-        env.here = env.base + BigInt(out.length);
-        emitStmt(st.fill, env, out, c);
-      }
+      for (let i = 0; i < pad; i++) emitStmt(st.fill, env, out, c);
       return;
     }
     default:

@@ -19,8 +19,8 @@ export type Op =
     index?: Reg;
     scale: number;
     disp: bigint;
-    /** Whether any constant part was written (labels or numbers). */
-    hasDisp: boolean;
+    /** The displacement involves labels (nasm keeps the full-size form for those). */
+    reloc: boolean;
     rel: boolean;
     dispSize?: number;
     far?: boolean;
@@ -30,6 +30,8 @@ export type Op =
     col: number;
     v: bigint;
     known: boolean;
+    /** The value involves labels (nasm keeps the full-size form for those). */
+    reloc?: boolean;
     size?: number;
     strict?: boolean;
     short?: boolean;
@@ -349,11 +351,21 @@ function encodeMem(
     if (asize && asize !== r.size) fail("Invalid effective address: mixed register sizes", m.col);
     asize = r.size;
   }
-  if (m.rel && (base || index)) fail("Invalid effective address: RIP-relative with registers", m.col);
-  if (!asize) asize = m.dispSize && m.dispSize !== 8 && !m.rel ? (bits === 64 && m.dispSize === 32 ? 64 : m.dispSize) : bits;
+  if (m.rel && (base || index)) {
+    fail("Invalid effective address: RIP-relative with registers", m.col);
+  }
+  if (!asize) {
+    asize = m.dispSize && m.dispSize !== 8 && !m.rel
+      ? (bits === 64 && m.dispSize === 32 ? 64 : m.dispSize)
+      : bits;
+  }
   if (!base && !index && bits === 64 && m.dispSize === 32) asize = 64;
-  if (bits === 64 && asize === 16) fail("Invalid effective address: 16-bit addressing in 64-bit mode", m.col);
-  if (bits !== 64 && asize === 64) fail("Invalid effective address: 64-bit registers outside 64-bit mode", m.col);
+  if (bits === 64 && asize === 16) {
+    fail("Invalid effective address: 16-bit addressing in 64-bit mode", m.col);
+  }
+  if (bits !== 64 && asize === 64) {
+    fail("Invalid effective address: 64-bit registers outside 64-bit mode", m.col);
+  }
   out.asize = asize;
   const r3 = (reg & 7) << 3;
   if (reg & 8) out.rex |= 4;
@@ -378,7 +390,7 @@ function encodeMem(
     }
     const rm = RM[names];
     if (rm === undefined) fail(`Invalid 16-bit effective address: ${names}`, m.col);
-    if (m.dispSize === 16 || (!m.dispSize && (disp < -128n || disp > 127n))) {
+    if (m.dispSize === 16 || (!m.dispSize && (m.reloc || disp < -128n || disp > 127n))) {
       b.push(0x80 | r3 | rm, Number(disp & 0xffn), Number((disp >> 8n) & 0xffn));
     } else if (disp !== 0n || rm === 6 || m.dispSize === 8) {
       b.push(0x40 | r3 | rm, Number(disp & 0xffn));
@@ -421,6 +433,7 @@ function encodeMem(
   if (!base) mod = 0;
   else if (m.dispSize === 32) mod = 2;
   else if (m.dispSize === 8) mod = 1;
+  else if (m.reloc) mod = 2;
   else if (disp32 === 0n && (base.num & 7) !== 5) mod = 0;
   else if (disp32 >= -128n && disp32 <= 127n) mod = 1;
   else mod = 2;
@@ -475,7 +488,9 @@ function emit(p: Parts, ctx: EncCtx): number[] {
     if (bits !== 16) pre.push(0x66);
   } else if (osz === 32) {
     if (bits === 16) pre.push(0x66);
-    else if (bits === 64 && p.d64) fail("Instruction not valid in 64-bit mode: 32-bit operand size");
+    else if (bits === 64 && p.d64) {
+      fail("Instruction not valid in 64-bit mode: 32-bit operand size");
+    }
   }
   if (p.rexW) rex |= 8;
   // address size
@@ -568,6 +583,7 @@ function relBranch(
   if (!near) return emit({ op: short, rel: [t.v, 1] }, ctx);
   if (bits === 64 && t.size !== undefined && t.size !== 64) badCombo("jump", t.col);
   if (t.near || t.strict && !t.short) ctx.sticky.long = true;
+  if (!t.short && !ctx.sticky.long && !t.known) return emit({ op: short, rel: [t.v, 1] }, ctx);
   if (!t.short && !ctx.sticky.long) {
     const d = t.v - (ctx.addr + BigInt(ctx.prefixes.length + short.length + 1));
     if (d >= -128n && d <= 127n) return emit({ op: short, rel: [t.v, 1] }, ctx);
@@ -588,6 +604,15 @@ function relBranch(
  */
 export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
   const bits = ctx.bits;
+  if (bits !== 64) {
+    for (const o of ops) {
+      for (const r of o.k === "reg" ? [o.reg] : o.k === "mem" ? [o.base, o.index] : []) {
+        if (r && r.cls === "gpr" && (r.size === 64 || r.num >= 8 || r.rex8)) {
+          fail(`Instruction not valid outside 64-bit mode: register ${r.name}`, o.col);
+        }
+      }
+    }
+  }
   const m = mnem;
   const no = NOOPS[m];
   if (no) {
@@ -672,7 +697,10 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
       if (isGpr(o) && sz !== 8 && bits !== 64) {
         return emit({ op: [0x40 + n * 8], osz: sz, plusr: o.reg }, ctx);
       }
-      return emit({ op: [sz === 8 ? 0xfe : 0xff], osz: sz === 8 ? undefined : sz, reg: n, rm: o }, ctx);
+      return emit(
+        { op: [sz === 8 ? 0xfe : 0xff], osz: sz === 8 ? undefined : sz, reg: n, rm: o },
+        ctx,
+      );
     }
     case "neg":
     case "not":
@@ -925,7 +953,7 @@ function encAlu(n: number, m: string, ops: Op[], ctx: EncCtx): number[] {
       return emit({ op: [0x80], reg: n, rm: d, imms: [[s.v, 1]] }, ctx);
     }
     const ib = immBytes(sz);
-    const wantByte = s.size === 8 || (!s.strict && fitsS8(s.v, sz));
+    const wantByte = s.size === 8 || (!s.strict && !s.reloc && fitsS8(s.v, sz));
     if (wantByte) {
       if (ctx.final && !fitsS8(s.v, sz)) fail(`Value does not fit in 8 bits: ${s.v}`, s.col);
       return emit({ op: [0x83], osz: sz, reg: n, rm: d, imms: [[s.v, 1]] }, ctx);
@@ -962,8 +990,7 @@ function encTest(ops: Op[], ctx: EncCtx): number[] {
   const m = "test";
   needOps(ops, 2, m);
   let [d, s] = ops;
-  if (isGpr(s) && d.k === "mem") [d, s] = [d, s];
-  else if (isGpr(d) && s.k === "mem") [d, s] = [s, d];
+  if (isGpr(d) && s.k === "mem") [d, s] = [s, d];
   if (isImm(s)) {
     if (!isRm(d)) return badCombo(m, d.col);
     const sz = pairSize(d, s, m);
@@ -971,12 +998,30 @@ function encTest(ops: Op[], ctx: EncCtx): number[] {
     const acc = isGpr(d) && d.reg.num === 0 && !d.reg.high8;
     const ib = immBytes(sz);
     checkImm(ctx, s.v, ib, s.col, sz === 64);
-    if (acc) return emit({ op: [sz === 8 ? 0xa8 : 0xa9], osz: sz === 8 ? undefined : sz, imms: [[s.v, ib]] }, ctx);
-    return emit({ op: [sz === 8 ? 0xf6 : 0xf7], osz: sz === 8 ? undefined : sz, reg: 0, rm: d, imms: [[s.v, ib]] }, ctx);
+    if (acc) {
+      return emit({
+        op: [sz === 8 ? 0xa8 : 0xa9],
+        osz: sz === 8 ? undefined : sz,
+        imms: [[s.v, ib]],
+      }, ctx);
+    }
+    return emit({
+      op: [sz === 8 ? 0xf6 : 0xf7],
+      osz: sz === 8 ? undefined : sz,
+      reg: 0,
+      rm: d,
+      imms: [[s.v, ib]],
+    }, ctx);
   }
   if (isRm(d) && isGpr(s)) {
     const sz = pairSize(d, s, m);
-    return emit({ op: [sz === 8 ? 0x84 : 0x85], osz: sz === 8 ? undefined : sz, reg: s.reg.num, rm: d, regs: [s.reg] }, ctx);
+    return emit({
+      op: [sz === 8 ? 0x84 : 0x85],
+      osz: sz === 8 ? undefined : sz,
+      reg: s.reg.num,
+      rm: d,
+      regs: [s.reg],
+    }, ctx);
   }
   return badCombo(m, d.col);
 }
@@ -1001,13 +1046,15 @@ function encMov(ops: Op[], ctx: EncCtx): number[] {
   // segment registers
   if (d.k === "reg" && d.reg.cls === "seg") {
     if (!isRm(s) || (sizeOf(s) !== undefined && sizeOf(s) === 8)) return badCombo(m, s.col);
-    const sz = sizeOf(s);
     return emit({ op: [0x8e], reg: d.reg.num, rm: s }, ctx);
   }
   if (s.k === "reg" && s.reg.cls === "seg") {
     if (!isRm(d) || sizeOf(d) === 8) return badCombo(m, d.col);
     const sz = sizeOf(d);
-    return emit({ op: [0x8c], reg: s.reg.num, rm: d, osz: isGpr(d) && sz !== 64 ? sz : undefined }, ctx);
+    return emit(
+      { op: [0x8c], reg: s.reg.num, rm: d, osz: isGpr(d) && sz !== 64 ? sz : undefined },
+      ctx,
+    );
   }
   if (isImm(s)) {
     if (!isRm(d)) return badCombo(m, d.col);
@@ -1017,39 +1064,72 @@ function encMov(ops: Op[], ctx: EncCtx): number[] {
       if (sz === 64) {
         const u = BigInt.asUintN(64, s.v);
         const sv = BigInt.asIntN(64, s.v);
-        if (!s.strict && u < 1n << 32n) {
+        if (!s.strict && !s.reloc && u < 1n << 32n) {
           const r32 = { ...d.reg, size: 32 };
           return emit({ op: [0xb8], osz: 32, plusr: r32, imms: [[s.v, 4]] }, ctx);
         }
-        if (!s.strict && sv >= -(1n << 31n) && sv < 1n << 31n) {
+        if (!s.strict && !s.reloc && sv >= -(1n << 31n) && sv < 1n << 31n) {
           return emit({ op: [0xc7], osz: 64, reg: 0, rm: d, imms: [[s.v, 4]] }, ctx);
         }
         return emit({ op: [0xb8], osz: 64, plusr: d.reg, imms: [[s.v, 8]] }, ctx);
       }
       const ib = immBytes(sz);
       checkImm(ctx, s.v, ib, s.col);
-      return emit({ op: [sz === 8 ? 0xb0 : 0xb8], osz: sz === 8 ? undefined : sz, plusr: d.reg, imms: [[s.v, ib]] }, ctx);
+      return emit({
+        op: [sz === 8 ? 0xb0 : 0xb8],
+        osz: sz === 8 ? undefined : sz,
+        plusr: d.reg,
+        imms: [[s.v, ib]],
+      }, ctx);
     }
     const ib = immBytes(sz);
     checkImm(ctx, s.v, ib, s.col, sz === 64);
-    return emit({ op: [sz === 8 ? 0xc6 : 0xc7], osz: sz === 8 ? undefined : sz, reg: 0, rm: d, imms: [[s.v, ib]] }, ctx);
+    return emit({
+      op: [sz === 8 ? 0xc6 : 0xc7],
+      osz: sz === 8 ? undefined : sz,
+      reg: 0,
+      rm: d,
+      imms: [[s.v, ib]],
+    }, ctx);
   }
   const moffs = (mem: Op & { k: "mem" }) =>
     !mem.base && !mem.index && !mem.rel && bits !== 64 && !mem.dispSize;
   if (isRm(d) && isGpr(s)) {
     const sz = pairSize(d, s, m);
     if (d.k === "mem" && s.reg.num === 0 && !s.reg.high8 && moffs(d)) {
-      return emit({ op: [sz === 8 ? 0xa2 : 0xa3], osz: sz === 8 ? undefined : sz, imms: [[d.disp, bits / 8]], seg: d.seg }, ctx);
+      return emit({
+        op: [sz === 8 ? 0xa2 : 0xa3],
+        osz: sz === 8 ? undefined : sz,
+        imms: [[d.disp, bits / 8]],
+        seg: d.seg,
+      }, ctx);
     }
-    return emit({ op: [sz === 8 ? 0x88 : 0x89], osz: sz === 8 ? undefined : sz, reg: s.reg.num, rm: d, regs: [s.reg] }, ctx);
+    return emit({
+      op: [sz === 8 ? 0x88 : 0x89],
+      osz: sz === 8 ? undefined : sz,
+      reg: s.reg.num,
+      rm: d,
+      regs: [s.reg],
+    }, ctx);
   }
   if (isGpr(d) && s.k === "mem") {
     const sz = pairSize(d, s, m);
     if (s.size !== undefined && s.size !== sz) fail("Operand size mismatch: mov", s.col);
     if (d.reg.num === 0 && !d.reg.high8 && moffs(s)) {
-      return emit({ op: [sz === 8 ? 0xa0 : 0xa1], osz: sz === 8 ? undefined : sz, imms: [[s.disp, bits / 8]], seg: s.seg }, ctx);
+      return emit({
+        op: [sz === 8 ? 0xa0 : 0xa1],
+        osz: sz === 8 ? undefined : sz,
+        imms: [[s.disp, bits / 8]],
+        seg: s.seg,
+      }, ctx);
     }
-    return emit({ op: [sz === 8 ? 0x8a : 0x8b], osz: sz === 8 ? undefined : sz, reg: d.reg.num, rm: s, regs: [d.reg] }, ctx);
+    return emit({
+      op: [sz === 8 ? 0x8a : 0x8b],
+      osz: sz === 8 ? undefined : sz,
+      reg: d.reg.num,
+      rm: s,
+      regs: [d.reg],
+    }, ctx);
   }
   return badCombo(m, d.col);
 }
@@ -1074,7 +1154,7 @@ function encImul(ops: Op[], ctx: EncCtx): number[] {
   checkOsz(sz, [16, 32, 64], m, d.col);
   if (!i) return emit({ op: [0x0f, 0xaf], osz: sz, reg: d.reg.num, rm: s }, ctx);
   if (!isImm(i)) return badCombo(m, i.col);
-  if (i.size === 8 || (!i.strict && fitsS8(i.v, sz))) {
+  if (i.size === 8 || (!i.strict && !i.reloc && fitsS8(i.v, sz))) {
     return emit({ op: [0x6b], osz: sz, reg: d.reg.num, rm: s, imms: [[i.v, 1]] }, ctx);
   }
   const ib = immBytes(sz);
@@ -1090,9 +1170,13 @@ function encShift(n: number, m: string, ops: Op[], ctx: EncCtx): number[] {
   if (sz === undefined) return fail(`Operation size not specified: ${m}`, d.col);
   const w = sz === 8 ? 0 : 1;
   const osz = sz === 8 ? undefined : sz;
-  if (c.k === "reg" && c.reg.name === "cl") return emit({ op: [0xd2 + w], osz, reg: n, rm: d }, ctx);
+  if (c.k === "reg" && c.reg.name === "cl") {
+    return emit({ op: [0xd2 + w], osz, reg: n, rm: d }, ctx);
+  }
   if (!isImm(c)) return badCombo(m, c.col);
-  if (c.known && c.v === 1n && !c.strict) return emit({ op: [0xd0 + w], osz, reg: n, rm: d }, ctx);
+  if (c.known && c.v === 1n && !c.strict && !c.reloc) {
+    return emit({ op: [0xd0 + w], osz, reg: n, rm: d }, ctx);
+  }
   checkImm(ctx, c.v, 1, c.col);
   return emit({ op: [0xc0 + w], osz, reg: n, rm: d, imms: [[c.v, 1]] }, ctx);
 }
@@ -1119,7 +1203,13 @@ function encXchg(ops: Op[], ctx: EncCtx): number[] {
   } else if (isGpr(a) && b.k === "mem") [a, b] = [b, a];
   else if (isGpr(a) && isGpr(b)) [a, b] = [b, a];
   const r = b as Op & { k: "reg" };
-  return emit({ op: [sz === 8 ? 0x86 : 0x87], osz: sz === 8 ? undefined : sz, reg: r.reg.num, rm: rmReg(a), regs: [r.reg] }, ctx);
+  return emit({
+    op: [sz === 8 ? 0x86 : 0x87],
+    osz: sz === 8 ? undefined : sz,
+    reg: r.reg.num,
+    rm: rmReg(a),
+    regs: [r.reg],
+  }, ctx);
 }
 
 function encPushPop(m: string, ops: Op[], ctx: EncCtx): number[] {
@@ -1137,8 +1227,12 @@ function encPushPop(m: string, ops: Op[], ctx: EncCtx): number[] {
   }
   const checkSize = (sz: number, col: number) => {
     if (sz === 8) fail(`Invalid operand size for ${m}: 8 bits`, col);
-    if (bits === 64 && sz === 32) fail(`Instruction not valid in 64-bit mode: ${m} with 32-bit operand`, col);
-    if (bits !== 64 && sz === 64) fail(`Instruction not valid outside 64-bit mode: ${m} with 64-bit operand`, col);
+    if (bits === 64 && sz === 32) {
+      fail(`Instruction not valid in 64-bit mode: ${m} with 32-bit operand`, col);
+    }
+    if (bits !== 64 && sz === 64) {
+      fail(`Instruction not valid outside 64-bit mode: ${m} with 64-bit operand`, col);
+    }
   };
   if (isGpr(o)) {
     checkSize(o.reg.size, o.col);
@@ -1154,7 +1248,7 @@ function encPushPop(m: string, ops: Op[], ctx: EncCtx): number[] {
     let sz = o.size && o.size !== 8 ? o.size : bits === 16 ? 16 : bits === 64 ? 64 : 32;
     if (bits === 64 && sz === 32) sz = 64; // nasm: push dword imm in 64-bit mode is push imm32 (sign-extended)
     checkSize(sz, o.col);
-    if (o.size === 8 || (!o.strict && fitsS8(o.v, sz))) {
+    if (o.size === 8 || (!o.strict && !o.reloc && fitsS8(o.v, sz))) {
       return emit({ op: [0x6a], osz: sz, d64: true, imms: [[o.v, 1]] }, ctx);
     }
     const ib = sz === 16 ? 2 : 4;
@@ -1170,7 +1264,9 @@ function encJmpCall(m: string, ops: Op[], ctx: EncCtx): number[] {
   const o = ops[0];
   const jmp = m === "jmp";
   if (o.k === "far") {
-    if (bits === 64) fail(`Instruction not valid in 64-bit mode: far ${m} to an immediate pointer`, o.col);
+    if (bits === 64) {
+      fail(`Instruction not valid in 64-bit mode: far ${m} to an immediate pointer`, o.col);
+    }
     const sz = o.size ?? bits;
     checkOsz(sz, [16, 32], m, o.col);
     const ob = sz / 8;
@@ -1197,7 +1293,9 @@ function encJmpCall(m: string, ops: Op[], ctx: EncCtx): number[] {
   if (isRm(o)) {
     const sz = sizeOf(o) ?? (bits === 16 ? 16 : bits === 64 ? 64 : 32);
     if (sz === 8) return badCombo(m, o.col);
-    if (bits === 64 && sz !== 64) fail(`Instruction not valid in 64-bit mode: ${m} with ${sz}-bit operand`, o.col);
+    if (bits === 64 && sz !== 64) {
+      fail(`Instruction not valid in 64-bit mode: ${m} with ${sz}-bit operand`, o.col);
+    }
     if (bits !== 64 && sz === 64) return badCombo(m, o.col);
     return emit({ op: [0xff], reg: jmp ? 4 : 2, rm: o, osz: sz, d64: true }, ctx);
   }

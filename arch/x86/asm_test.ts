@@ -1,0 +1,278 @@
+import {
+  deepEqual as assertEquals,
+  ok as assert,
+  throws as assertThrows,
+} from "node:assert/strict";
+import { AsmError, assemble } from "./asm.ts";
+
+const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+const asm = (src: string, bits: 16 | 32 | 64 = 32, org = 0) =>
+  hex(assemble(src, { bits, org }).bytes);
+
+interface VectorFile {
+  nasm: string;
+  bits: 16 | 32 | 64;
+  vectors: [number, string, string][];
+  rejected: string[];
+}
+
+async function loadVectors(bits: number): Promise<VectorFile> {
+  const url = new URL(`./testdata/nasm_vectors_${bits}.json`, import.meta.url);
+  return JSON.parse(await Deno.readTextFile(url));
+}
+
+for (const bits of [16, 32, 64] as const) {
+  Deno.test(`assemble: every nasm golden vector, bits ${bits}`, async () => {
+    const data = await loadVectors(bits);
+    assert(data.vectors.length > 3000, "vector file looks truncated");
+    const bad: string[] = [];
+    for (const [off, src, want] of data.vectors) {
+      let got: string;
+      try {
+        got = hex(assemble(src, { bits, org: off }).bytes);
+      } catch (e) {
+        got = `error: ${(e as Error).message}`;
+      }
+      if (got !== want) bad.push(`${src}: want ${want}, got ${got}`);
+    }
+    assertEquals(bad.slice(0, 20), [], `${bad.length} mismatches`);
+  });
+
+  Deno.test(`assemble: lines nasm rejects are rejected too, bits ${bits}`, async () => {
+    const data = await loadVectors(bits);
+    const accepted: string[] = [];
+    for (const src of data.rejected) {
+      try {
+        assemble(src, { bits });
+        accepted.push(src);
+      } catch (e) {
+        assert(e instanceof AsmError, `${src}: ${e}`);
+      }
+    }
+    assertEquals(accepted, []);
+  });
+}
+
+Deno.test("assemble: whole programs are byte-identical to nasm", async () => {
+  const url = new URL("./testdata/nasm_programs.json", import.meta.url);
+  const data = JSON.parse(await Deno.readTextFile(url)) as {
+    programs: { name: string; source: string; hex: string }[];
+  };
+  assert(data.programs.length >= 6);
+  for (const p of data.programs) {
+    assertEquals(hex(assemble(p.source).bytes), p.hex, p.name);
+  }
+});
+
+Deno.test("assemble: labels, forward references and short/near jump choice", () => {
+  const r = assemble("start: jmp fwd\ntimes 10 nop\nfwd: jmp start", { bits: 32, org: 0x1000 });
+  assertEquals(hex(r.bytes), "eb0a" + "90".repeat(10) + "ebf2");
+  assertEquals(r.labels.get("start"), 0x1000n);
+  assertEquals(r.labels.get("fwd"), 0x100cn);
+  assertEquals(r.origin, 0x1000n);
+  // a forward jump over 128 bytes needs the near form
+  assertEquals(asm("jmp far_away\ntimes 128 nop\nfar_away:", 32).slice(0, 10), "e980000000");
+  assertEquals(asm("jz x\ntimes 200 nop\nx:", 16).slice(0, 8), "0f84c800");
+  assertEquals(asm("x: times 130 nop\njnz x", 32).slice(-12), "0f8578ffffff");
+});
+
+Deno.test("assemble: local labels are scoped to the previous global label", () => {
+  const r = assemble(
+    "a:\n.loop: dec ecx\njnz .loop\nb:\n.loop: jmp .loop\njmp a.loop",
+    { bits: 32 },
+  );
+  assertEquals(hex(r.bytes), "4975fdebfeebf9");
+  assertEquals(r.labels.get("a.loop"), 0n);
+  assertEquals(r.labels.get("b.loop"), 3n);
+});
+
+Deno.test("assemble: equ, expressions and number forms", () => {
+  assertEquals(asm("x equ 0x10\ny equ x*2+1\nmov eax, y"), "b821000000");
+  assertEquals(asm("mov eax, (1 << 4) | 0b11 ^ 1"), "b812000000");
+  assertEquals(asm("mov eax, 10h + 0x10 + 0o10 + 10q + 1010b + 0b10 + 1_000"), "b824040000");
+  assertEquals(asm("dq -1 / 2"), "ffffffffffffff7f"); // nasm '/' is unsigned
+  assertEquals(asm("mov eax, -7 // 2"), "b8fdffffff"); // '//' is signed
+  assertEquals(asm("mov eax, 7 % 4 + ~0 + 1"), "b803000000");
+  assertEquals(asm("mov eax, 'ab'"), "b861620000");
+  assertEquals(asm("db 'ab', 0\ndw 'abc'\ndd 'x'", 32), "6162006162630078000000");
+  assertEquals(asm("dq -2"), "feffffffffffffff");
+  assertEquals(asm("db `a\\tb\\x41`"), "61096241");
+});
+
+Deno.test("assemble: $, $$, times and align", () => {
+  assertEquals(asm("nop\ntimes 4-($-$$) db 0xcc\ndd $", 32, 0x7c00), "90cccccc047c0000");
+  assertEquals(asm("db 1\nalign 4\ndb 2\nalign 8, db 0xee\ndb 3"), "0190909002eeeeee03");
+  assertEquals(asm("db 1\nalignb 4\ndb 2"), "0100000002");
+  assertEquals(asm("db 1\nresw 2\ndb 2"), "010000000002");
+  assertEquals(asm("times 3 db $-$$\n", 32), "000000"); // `$` is the start of the line
+  assertEquals(asm("times 2 push eax"), "5050");
+  // boot sector idiom
+  const boot = assemble("org 0x7c00\njmp $\ntimes 510-($-$$) db 0\ndw 0xaa55", { bits: 16 });
+  assertEquals(boot.bytes.length, 512);
+  assertEquals(hex(boot.bytes.slice(0, 2)), "ebfe");
+  assertEquals(hex(boot.bytes.slice(510)), "55aa");
+});
+
+Deno.test("assemble: directives and mode switches", () => {
+  assertEquals(
+    asm("[bits 16]\nmov ax, 1\nbits 32\nmov ax, 1\nuse64\nmov rax, 1"),
+    "b80100" + "66b80100" + "b801000000",
+  );
+  assertEquals(asm("cpu 386\nsection .text\nglobal x\nx: ret"), "c3");
+  assertEquals(asm("default rel\nlea rax, [x]\nx: ret", 64), "488d0500000000c3");
+  assertEquals(asm("default rel\nlea rax, [abs 0x10]", 64), "488d042510000000");
+  assertEquals(asm("label_no_colon db 1\nmov al, [label_no_colon]", 32), "01a000000000");
+  assertEquals(asm("rep\nmovsb"), "f3a4");
+});
+
+Deno.test("assemble: RIP-relative operands to absolute addresses", () => {
+  // deliberate extension: [rel number] is relative to that absolute address (nasm encodes it absolute)
+  assertEquals(asm("mov eax, [rel 0x1010]", 64, 0x1000), "8b050a000000");
+});
+
+function errorOf(src: string, opts: Parameters<typeof assemble>[1] = {}): AsmError {
+  try {
+    assemble(src, opts);
+  } catch (e) {
+    assert(e instanceof AsmError, `not an AsmError: ${e}`);
+    assert(e instanceof SyntaxError);
+    return e;
+  }
+  throw new Error(`no error for ${JSON.stringify(src)}`);
+}
+
+Deno.test("assemble: errors carry messages and positions", () => {
+  const table: [string, number, number, RegExp, Parameters<typeof assemble>[1]?][] = [
+    ["nop\n  movz eax, ebx", 2, 3, /^Unknown instruction: movz/],
+    ["mov eax, foo", 1, 10, /^Undefined label: foo/],
+    ["x:\njmp .nowhere", 2, 5, /^Undefined label: x\.nowhere/],
+    ["mov al, 300", 1, 9, /^Value does not fit in 8 bits: 300/],
+    ["db 1, 256", 1, 7, /^Value does not fit in 8 bits: 256/],
+    ["pusha", 1, 1, /^Instruction not valid in 64-bit mode: pusha/, { bits: 64 }],
+    ["mov eax, bx", 1, 10, /^Operand size mismatch/],
+    ["mov [eax], 1", 1, 5, /^Operation size not specified: mov/],
+    ["mov rax, 1", 1, 5, /outside 64-bit mode/, { bits: 32 }],
+    ["jmp short x\ntimes 200 nop\nx:", 1, 1, /^Short jump out of range/],
+    ["loop x\ntimes 200 nop\nx:", 1, 1, /^Short jump out of range/],
+    ["x: nop\nx: nop", 2, 1, /^Label redefined: x/],
+    ["mov eax, [ebx+ecx+edx]", 1, 10, /^Invalid effective address/],
+    ["mov eax, [esp*2]", 1, 10, /^Invalid effective address/],
+    ["add eax, 1 +", 1, 13, /^Expected an expression but found end of line/],
+    ["mov eax, 'abc", 1, 10, /^Unterminated string/],
+    ["times -1 nop", 1, 1, /^TIMES value is negative: -1/],
+    ["mov eax, 1/0", 1, 11, /^Division by zero/],
+    ["mov ah, r8b", 1, 1, /Cannot use ah/, { bits: 64 }],
+  ];
+  for (const [src, line, column, re, opts] of table) {
+    const e = errorOf(src, opts ?? { bits: 32 });
+    assert(re.test(e.detail), `${src}: ${e.detail}`);
+    assertEquals([e.line, e.column], [line, column], `${src}: ${e.message}`);
+  }
+  // inc ah is fine without REX; mov ah, sil is not
+  assertEquals(asm("inc ah", 64), "fec4");
+  assertThrows(() => assemble("mov ah, sil", { bits: 64 }), AsmError);
+});
+
+Deno.test("assemble: lineOffset, columnOffset and file shift error positions", () => {
+  const e = errorOf("nop\nbogus eax", { lineOffset: 10, columnOffset: 4, file: "case.yaml" });
+  assertEquals([e.line, e.column, e.file], [12, 5, "case.yaml"]);
+  assertEquals(e.message, "case.yaml:12:5: Unknown instruction: bogus");
+  const f = errorOf("bogus eax");
+  assertEquals(f.message, "Unknown instruction: bogus (line 1, column 1)");
+  // like nasm, a lone word is a label without a colon
+  assertEquals(assemble("bogus").labels.get("bogus"), 0n);
+});
+
+Deno.test("assemble: listing maps lines to offsets", () => {
+  const r = assemble("bits 32\nstart:\n  mov eax, 1 ; comment\n\n  ret", {});
+  assertEquals(r.lines, [{ line: 3, offset: 0, length: 5 }, { line: 5, offset: 5, length: 1 }]);
+});
+
+Deno.test("assemble: random input never escapes as a non-AsmError", () => {
+  // seeded xorshift PRNG
+  let s = 0x12345678;
+  const rnd = (n: number) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+  const words = [
+    "mov",
+    "add",
+    "jmp",
+    "eax",
+    "rax",
+    "al",
+    "[",
+    "]",
+    "+",
+    "*",
+    "4",
+    ",",
+    "byte",
+    "dword",
+    "0x10",
+    "'",
+    ":",
+    "x",
+    ".x",
+    "$",
+    "$$",
+    "times",
+    "db",
+    "(",
+    ")",
+    "-",
+    "cs",
+    "rep",
+    "lock",
+    "far",
+    "short",
+    "equ",
+    "align",
+    "push",
+    "lea",
+    "esp",
+    "ebp",
+    "r12",
+    "bits",
+    "16",
+    "org",
+    "1/0",
+    "~",
+    "<<",
+    "`",
+    "\\",
+    ";",
+    '"',
+    "call",
+    "ret",
+    "int",
+    "in",
+    "dx",
+    "cr0",
+    "movsb",
+    "1_0",
+    "0b2",
+    "10h",
+    "xchg",
+  ];
+  for (let i = 0; i < 3000; i++) {
+    const n = 1 + rnd(8);
+    const lines: string[] = [];
+    for (let l = 0; l < 1 + rnd(3); l++) {
+      const parts: string[] = [];
+      for (let j = 0; j < n; j++) parts.push(words[rnd(words.length)]);
+      lines.push(parts.join(rnd(2) ? " " : ""));
+    }
+    const src = lines.join("\n");
+    for (const bits of [16, 32, 64] as const) {
+      try {
+        assemble(src, { bits });
+      } catch (e) {
+        if (!(e instanceof AsmError)) throw new Error(`${JSON.stringify(src)}: ${e}`);
+      }
+    }
+  }
+});
