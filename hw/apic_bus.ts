@@ -33,7 +33,17 @@ export type ApicDeliveryMode =
 /** Destination shorthand of an IPI (ICR bits 19:18). */
 export type ApicShorthand = "self" | "all" | "all-but-self";
 
-/** One interrupt message on the APIC bus. */
+/**
+ * One interrupt message on the APIC bus.
+ *
+ * @example
+ * ```ts
+ * import type { ApicMessage } from "./apic_bus.ts";
+ * const sipi: ApicMessage = {
+ *   vector: 0x9a, delivery: "startup", destMode: "physical", dest: 1, trigger: "edge", level: true,
+ * };
+ * ```
+ */
 export interface ApicMessage {
   /** Vector (SIPI: start page; ignored for NMI/SMI/INIT/ExtINT). */
   readonly vector: number;

@@ -34,7 +34,15 @@ export const IOAPIC_MMIO = {
   IOWIN: 0x10,
 } as const;
 
-/** Indirect register indices (written to IOREGSEL). */
+/**
+ * Indirect register indices (written to IOREGSEL).
+ *
+ * @example
+ * ```ts
+ * import { IOAPIC_REGISTERS } from "./ioapic.ts";
+ * const lowOfPin2 = IOAPIC_REGISTERS.REDTBL0 + 2 * 2; // 0x14
+ * ```
+ */
 export const IOAPIC_REGISTERS = {
   /** IOAPICID: bits 27:24 ID. */
   ID: 0x00,
@@ -49,7 +57,16 @@ export const IOAPIC_REGISTERS = {
 /** Version value of the 82093AA (bits 7:0). */
 export const IOAPIC_VERSION_82093AA = 0x11;
 
-/** Named fields of a 64-bit redirection table entry [82093AA-DS §3.2.4]. */
+/**
+ * Named fields of a 64-bit redirection table entry [82093AA-DS §3.2.4]; `raw` is the whole entry.
+ *
+ * @example
+ * ```ts
+ * import { RegisterValue } from "./fields.ts";
+ * import { REDIRECTION_FIELDS } from "./ioapic.ts";
+ * new RegisterValue(0x0000000000010000n, 64, REDIRECTION_FIELDS).field("masked"); // 1n
+ * ```
+ */
 export const REDIRECTION_FIELDS: FieldTable = {
   vector: { lsb: 0, width: 8, doc: "INTVEC (0x10–0xFE)" },
   delivery: {
@@ -330,7 +347,7 @@ export class IoApic implements MmioDevice, ApicBusIoApic {
   }
 
   /** MMIO write: IOREGSEL (low byte) or IOWIN (32-bit only); other accesses are dropped. */
-  mmioWrite(offset: number, size: MmioSize = 4, value: number | bigint = 0): void {
+  mmioWrite(offset: number, size: MmioSize, value: number | bigint): void {
     const v = Number(BigInt.asUintN(32, BigInt(value)));
     let what: string;
     if (offset === IOAPIC_MMIO.IOREGSEL) {

@@ -25,7 +25,15 @@ import { type FieldTable, formatHex, RegisterValue, type Snapshot } from "./fiel
 import type { MmioDevice, MmioSize } from "./mmio_bus.ts";
 import type { Trace } from "./trace.ts";
 
-/** Register offsets from the APIC base [SDM3 Table "Local APIC Register Address Map"]. */
+/**
+ * Register offsets from the APIC base [SDM3 Table "Local APIC Register Address Map"].
+ *
+ * @example
+ * ```ts
+ * import { APIC_DEFAULT_BASE, LAPIC_REGISTERS } from "./lapic.ts";
+ * const svrAddress = APIC_DEFAULT_BASE + LAPIC_REGISTERS.SVR; // 0xfee000f0
+ * ```
+ */
 export const LAPIC_REGISTERS = {
   /** Local APIC ID. */
   ID: 0x020,
@@ -79,7 +87,15 @@ export const LAPIC_REGISTERS = {
   TIMER_DIVIDE: 0x3e0,
 } as const;
 
-/** ESR bits [SDM3 "ESR Flags"]. */
+/**
+ * ESR bits [SDM3 "ESR Flags"].
+ *
+ * @example
+ * ```ts
+ * import { ESR_BITS } from "./lapic.ts";
+ * const sendIllegal = (esr: number) => (esr & ESR_BITS.SEND_ILLEGAL_VECTOR) !== 0;
+ * ```
+ */
 export const ESR_BITS = {
   /** Send checksum error (APIC bus parts only; never raised here). */
   SEND_CHECKSUM: 0x01,
@@ -99,7 +115,16 @@ export const ESR_BITS = {
   ILLEGAL_REGISTER: 0x80,
 } as const;
 
-/** Named fields of an LVT entry. `timer_mode` applies to the timer entry only. */
+/**
+ * Named fields of an LVT entry. `timer_mode` applies to the timer entry only.
+ *
+ * @example
+ * ```ts
+ * import { RegisterValue } from "./fields.ts";
+ * import { LVT_FIELDS } from "./lapic.ts";
+ * new RegisterValue(0x10700, 32, LVT_FIELDS).field("delivery"); // 7n (ExtINT)
+ * ```
+ */
 export const LVT_FIELDS: FieldTable = {
   vector: { lsb: 0, width: 8, doc: "interrupt vector" },
   delivery: {
@@ -126,14 +151,32 @@ export const LVT_FIELDS: FieldTable = {
   },
 };
 
-/** Named fields of the spurious-interrupt vector register. */
+/**
+ * Named fields of the spurious-interrupt vector register.
+ *
+ * @example
+ * ```ts
+ * import { RegisterValue } from "./fields.ts";
+ * import { SVR_FIELDS } from "./lapic.ts";
+ * new RegisterValue(0x1ff, 32, SVR_FIELDS).field("enabled"); // 1n
+ * ```
+ */
 export const SVR_FIELDS: FieldTable = {
   vector: { lsb: 0, width: 8, doc: "spurious vector (bits 3:0 read 1 on Pentium/P6)" },
   enabled: { lsb: 8, width: 1, doc: "APIC software enable" },
   focus: { lsb: 9, width: 1, doc: "1 = focus processor checking disabled (Pentium/P6)" },
 };
 
-/** Named fields of the 64-bit interrupt command register (high dword in bits 63:32). */
+/**
+ * Named fields of the 64-bit interrupt command register (high dword in bits 63:32).
+ *
+ * @example
+ * ```ts
+ * import { RegisterValue } from "./fields.ts";
+ * import { ICR_FIELDS } from "./lapic.ts";
+ * new RegisterValue(0x01000000_00004699n, 64, ICR_FIELDS).field("delivery"); // 6n (StartUp)
+ * ```
+ */
 export const ICR_FIELDS: FieldTable = {
   vector: { lsb: 0, width: 8, doc: "vector (SIPI: start page)" },
   delivery: {
@@ -177,7 +220,16 @@ export const ESR_FIELDS: FieldTable = {
   illegal_register: { lsb: 7, width: 1 },
 };
 
-/** Named fields of IA32_APIC_BASE (MSR 0x1B). Bits above MAXPHYADDR-1 are reserved (zero). */
+/**
+ * Named fields of IA32_APIC_BASE (MSR 0x1B). Bits above MAXPHYADDR-1 are reserved (zero).
+ *
+ * @example
+ * ```ts
+ * import { RegisterValue } from "./fields.ts";
+ * import { APIC_BASE_FIELDS } from "./lapic.ts";
+ * new RegisterValue(0xfee00900n, 64, APIC_BASE_FIELDS).field("bsp"); // 1n
+ * ```
+ */
 export const APIC_BASE_FIELDS: FieldTable = {
   bsp: { lsb: 8, width: 1, doc: "bootstrap processor (RO)" },
   enable: { lsb: 11, width: 1, doc: "APIC global enable" },
@@ -194,7 +246,15 @@ export const DIVIDE_FIELDS: FieldTable = {
   },
 };
 
-/** The CPU-side pins a local APIC drives. */
+/**
+ * The CPU-side pins a local APIC drives.
+ *
+ * @example
+ * ```ts
+ * import type { LapicCpuPins } from "./lapic.ts";
+ * const pins: LapicCpuPins = { setIntr() {}, nmi() {}, init() {}, sipi() {} };
+ * ```
+ */
 export interface LapicCpuPins {
   /** The APIC has an interrupt for the core (a deliverable fixed vector, or an ExtINT). */
   setIntr(level: boolean): void;
@@ -322,8 +382,8 @@ function bits256(bits: Uint32Array): RegisterValue {
  *   bus: new ApicBus(), bsp: true, extIntAcknowledge: () => 0x08,
  *   cpu: { setIntr() {}, nmi() {}, init() {}, sipi() {} },
  * });
- * lapic.mmioWrite(LAPIC_REGISTERS.SVR, 0x1ff); // software enable
- * lapic.mmioWrite(LAPIC_REGISTERS.LVT_LINT0, 0x700); // ExtINT, unmasked: virtual wire A
+ * lapic.mmioWrite(LAPIC_REGISTERS.SVR, 4, 0x1ff); // software enable
+ * lapic.mmioWrite(LAPIC_REGISTERS.LVT_LINT0, 4, 0x700); // ExtINT, unmasked: virtual wire A
  * lapic.setLint(0, true); // the 8259 raises INT
  * lapic.intrPending; // true
  * lapic.acknowledge(); // 0x08, from the 8259
@@ -1132,7 +1192,7 @@ export class LocalApic implements ApicBusLocalApic {
    * model specific per [SDM3]; they are dropped and traced). Writes to read-only registers are
    * ignored; writes to reserved offsets set ESR bit 7 (P6 and later).
    */
-  mmioWrite(offset: number, size: MmioSize = 4, value: number | bigint = 0): void {
+  mmioWrite(offset: number, size: MmioSize, value: number | bigint): void {
     const v = Number(BigInt.asUintN(32, BigInt(value)));
     if (size !== 4 || (offset & 0xf) !== 0) {
       this.#trace.emit(
