@@ -41,7 +41,7 @@ export const LAPIC_REGISTERS = {
   VERSION: 0x030,
   /** Task priority. */
   TPR: 0x080,
-  /** Arbitration priority (RO). */
+  /** Arbitration priority (RO; Pentium/P6 only, reads 0 on xAPIC parts). */
   APR: 0x090,
   /** Processor priority (RO). */
   PPR: 0x0a0,
@@ -1045,7 +1045,8 @@ export class LocalApic implements ApicBusLocalApic {
       case R.TPR:
         return this.#tpr;
       case R.APR:
-        return this.#apr();
+        // APR and RRD are not supported on Pentium 4 / Xeon (SDM register map note 1): read 0.
+        return this.#serialBus ? this.#apr() : 0;
       case R.PPR:
         return this.#ppr();
       case R.EOI:
@@ -1227,7 +1228,7 @@ export class LocalApic implements ApicBusLocalApic {
       id: this.#id,
       version: new RegisterValue(this.version, 32),
       tpr: new RegisterValue(this.#tpr, 8),
-      apr: new RegisterValue(this.#apr(), 8),
+      apr: new RegisterValue(this.#serialBus ? this.#apr() : 0, 8),
       ppr: new RegisterValue(this.#ppr(), 8),
       ldr: new RegisterValue(this.#ldr, 32, LDR_FIELDS),
       dfr: new RegisterValue(this.#dfr, 32, DFR_FIELDS),

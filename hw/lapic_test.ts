@@ -216,6 +216,22 @@ Deno.test("lapic read-only bits and register masks", async (t) => {
   }
 });
 
+Deno.test("lapic APR exists on P6 only; APR/RRD accesses never set ESR bit 7", async (t) => {
+  for (const [model, apr] of [[P6, 0x40], [P4, 0]] as const) {
+    await t.step(model.name, () => {
+      const { apics } = makeSystem([0], model);
+      const a = apics[0];
+      enable(a);
+      wr(a, R.TPR, 0x40);
+      assert.equal(rd(a, R.APR), apr);
+      wr(a, R.APR, 0x12);
+      wr(a, R.RRD, 0x12);
+      assert.equal(rd(a, R.RRD), 0);
+      assert.equal(readEsr(a), 0);
+    });
+  }
+});
+
 Deno.test("lapic ICR delivery status reads idle after a send", () => {
   const { apics } = makeSystem([0, 1]);
   enable(apics[1]);
