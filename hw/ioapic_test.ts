@@ -255,6 +255,31 @@ Deno.test("ioapic ExtINT pin: INTR on the destination LAPIC, INTA runs the 8259"
   assert.equal(cpu[1].intr, false);
 });
 
+Deno.test("ioapic virtual wire B: each 8259 INT edge is one ExtINT, no APIC EOI needed", () => {
+  const { ioapic, lapics, cpu, pic } = makeSystem(1);
+  const l = lapics[0];
+  l.mmioWrite(R.LVT_LINT0, 4, 0x10700); // Linux disconnect_bsp_APIC(1): LINT0 masked
+  route(ioapic, 0, 0x00000700, 0);
+  // Stub 8259: INT rises for an IRQ and falls during its INTA cycle.
+  let ints = 0;
+  const irq = (vector: number) => {
+    pic.vector = vector;
+    ioapic.setPin(0, true);
+  };
+  for (const v of [0x20, 0x21, 0x20]) {
+    irq(v);
+    assert.equal(cpu[0].intr, true);
+    assert.equal(l.acknowledge(), v);
+    ioapic.setPin(0, false); // the 8259 drops INT once the request is in service
+    assert.equal(cpu[0].intr, false);
+    ints++;
+  }
+  assert.equal(ints, 3);
+  assert.equal(pic.inta, 3);
+  assert.deepEqual(l.snapshot().isr_vectors, []);
+  assert.equal(Number(rte(ioapic, 0).field("remote_irr")), 0);
+});
+
 Deno.test("ioapic NMI, SMI and INIT deliveries", async (t) => {
   const table: { name: string; low: number; check: (c: Cpu) => number }[] = [
     { name: "NMI", low: 0x400, check: (c) => c.nmi },
