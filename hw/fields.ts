@@ -97,5 +97,6 @@ export type SnapshotValue =
 
 /** A tree of named state, as returned by every device's and CPU's `snapshot()`. */
 export interface Snapshot {
+  /** A named piece of state: a value, a register, a list or a nested snapshot. */
   readonly [key: string]: SnapshotValue;
 }

@@ -59,7 +59,7 @@ export class Trace {
   /** Source of the machine-wide retired instruction count (set by the machine). */
   instructions: () => number = () => 0;
   /** CPU index currently executing (set by the machine's run loop), -1 outside CPUs. */
-  currentCpu = -1;
+  currentCpu: number = -1;
   readonly #ring: (TraceEvent | undefined)[];
   #next = 0;
   #count = 0;

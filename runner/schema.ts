@@ -247,7 +247,7 @@ const runStep = z.strictObject({
 }).meta({ description: "Run the machine's CPUs." });
 
 /** The schema of every step's arguments, by step name. */
-export const stepSchemas = {
+export const stepSchemas: { readonly [N in StepName]: z.ZodType<StepArgs[N], unknown> } = {
   power_on: powerOnStep,
   boot: bootStep,
   kexec_load: kexecLoadStep,
@@ -256,9 +256,6 @@ export const stepSchemas = {
   panic: panicStep,
   run: runStep,
 } as const;
-
-/** A step name. */
-export type StepName = keyof typeof stepSchemas;
 
 /** Steps that may be written as a bare name (`- boot`). */
 export const BARE_STEPS: readonly StepName[] = ["boot"];
@@ -273,10 +270,13 @@ export const KERNEL_STEPS: readonly StepName[] = [
 ];
 
 /** One step: a bare name or a single-key map `{ name: args }`. */
-export const stepSchema = z.union([
+export const stepSchema: z.ZodType<StepEntry, unknown> = z.union([
   z.enum(BARE_STEPS as [StepName, ...StepName[]]),
   ...Object.entries(stepSchemas).map(([name, s]) => z.strictObject({ [name]: s })),
-]).meta({ description: "One step: `- boot` or `- name: { ... }`." });
+]).meta({ description: "One step: `- boot` or `- name: { ... }`." }) as unknown as z.ZodType<
+  StepEntry,
+  unknown
+>;
 
 // ---------------------------------------------------------------------------------------------
 // Expectations
@@ -373,8 +373,7 @@ export const runExpectSchema = z.strictObject({
   instructions: matchValueSchema.optional(),
 }).meta({ description: "The last run step's result." });
 
-/** The `expect:` section. Keys other than the named ones match `machine.snapshot()[key]`. */
-export const expectSchema = z.object({
+const expectSchemaRaw = z.object({
   memory: z.array(memoryCheckSchema).optional().meta({ description: "Memory checks." }),
   console: consoleExpectSchema.optional(),
   segments: z.array(matchValueSchema).optional().meta({
@@ -385,6 +384,12 @@ export const expectSchema = z.object({
   description: "Expected final state. Any other key (cpu, pic, imcr, lapic, ioapic, pit, ...) " +
     "is matched partially against the machine's snapshot.",
 });
+
+/** The `expect:` section. Keys other than the named ones match `machine.snapshot()[key]`. */
+export const expectSchema: z.ZodType<ExpectSection, unknown> = expectSchemaRaw as z.ZodType<
+  ExpectSection,
+  unknown
+>;
 
 // ---------------------------------------------------------------------------------------------
 // Kernel and the scenario
@@ -435,22 +440,211 @@ export const scenarioSchema = z.strictObject({
   description: "A machine, a kexec sequence and the expected final state.",
 });
 
-/** A validated scenario (after `extends:` and matrix substitution). */
-export type Scenario = z.output<typeof scenarioSchema>;
-/** The `machine:` section as validated. */
-export type MachineSection = z.output<typeof machineSchema>;
+// ---------------------------------------------------------------------------------------------
+// Types. Written out (for readable docs) and checked against the schema below: if the schema
+// and these interfaces ever disagree, the type check fails.
+
+/** One range of an explicit memory map. */
+export interface MemoryRange {
+  /** Physical base address. */
+  base: bigint;
+  /** Size in bytes. */
+  size: bigint;
+  /** e820 type. */
+  type: "ram" | "reserved" | "acpi" | "nvs" | "unusable";
+}
+
+/** The `machine:` section as validated (snake_case, as hw/platforms.ts MachineConfig). */
+export interface MachineSection {
+  /** Board profile. */
+  board: string;
+  /** CPU model and count. */
+  cpu?: { model?: string; count?: number };
+  /** RAM size or explicit e820 map. */
+  memory?: bigint | MemoryRange[];
+  /** Interrupt wiring overrides. */
+  wiring?: {
+    pic_output?: "intr" | "imcr" | "lint0" | "ioapic";
+    extint_pin?: number;
+    ioapic_pins?: number;
+  };
+  /** What the MP table says. */
+  mptable?: { present?: boolean; imcr?: boolean; extint_pin?: number | null };
+  /** Virtual time and interleaving. */
+  timing?: { ns_per_instruction?: number; quantum?: number };
+}
+
 /** An image as validated. */
-export type ImageSpec = z.output<typeof imageSchema>;
-/** The `expect:` section as validated. */
-export type ExpectSection = z.output<typeof expectSchema>;
+export interface ImageSpec {
+  /** Image format. */
+  format: "bootsector" | "payload" | "bzImage" | "elf" | "dol";
+  /** File relative to the YAML file that names it. */
+  file?: string;
+  /** Assembly source. */
+  asm?: string;
+  /** Initial assembler mode. */
+  bits?: number;
+  /** Assembler origin. */
+  org?: bigint;
+  /** Architecture. */
+  arch?: "i386" | "x86_64" | "ppc";
+  /** Load address. */
+  load?: bigint;
+  /** Entry point. */
+  entry?: bigint;
+}
+
+/** One explicit `kexec_load` segment as validated. */
+export interface SegmentSpec {
+  /** Hex bytes or an image. */
+  buf: string | ImageSpec;
+  /** Bytes of buf to pass. */
+  bufsz?: bigint;
+  /** Destination. */
+  mem: bigint;
+  /** Destination size. */
+  memsz: bigint;
+}
+
+/** An expected memory word: a value, `any`, or `{ value, mask }`. */
+export type MemoryWord = bigint | "any" | { value: bigint; mask: bigint };
+
 /** One memory check as validated. */
-export type MemoryCheck = z.output<typeof memoryCheckSchema>;
+export interface MemoryCheck {
+  /** Address. */
+  at?: bigint;
+  /** Exact bytes (hex). */
+  bytes?: string;
+  /** Byte. */
+  u8?: MemoryWord;
+  /** 16-bit word. */
+  u16?: MemoryWord;
+  /** 32-bit word. */
+  u32?: MemoryWord;
+  /** 64-bit word. */
+  u64?: MemoryWord;
+  /** Zero range length. */
+  zero?: bigint;
+  /** SHA-256 of a range. */
+  sha256?: { size: bigint; value: string };
+  /** Loaded segment index. */
+  segment?: number;
+}
+
+/** Console expectation. */
+export type ConsoleExpect = string | { contains: string } | { regex: string };
+
+/** The `expect:` section as validated. */
+export interface ExpectSection {
+  /** Memory checks. */
+  memory?: MemoryCheck[];
+  /** Console output. */
+  console?: ConsoleExpect;
+  /** Segment list. */
+  segments?: MatchValue[];
+  /** The last run's result. */
+  run?: { reason?: RunReason; exit_code?: MatchValue; instructions?: MatchValue };
+  /** Any other key: matched against the machine's snapshot. */
+  [key: string]: MatchValue | MemoryCheck[] | ConsoleExpect | MatchValue[] | object | undefined;
+}
+
+/** Why a run stopped. */
+export type RunReason = "halted" | "all-halted" | "exit" | "shutdown" | "budget";
+
 /** The `kernel:` section as validated. */
-export type KernelSection = z.output<typeof kernelSchema>;
-/** One explicit segment as validated. */
-export type SegmentSpec = z.output<typeof segmentSchema>;
+export interface KernelSection {
+  /** Kernel version. */
+  version?: "2.6.8.1-kexec3" | "2.6.13";
+  /** Old kernel command line. */
+  cmdline?: string;
+  /** Patch switches. */
+  patches?: Record<string, boolean>;
+}
+
 /** Step arguments by step name, as validated. */
-export type StepArgs = { [K in StepName]: z.output<(typeof stepSchemas)[K]> };
+export interface StepArgs {
+  /** `power_on`. */
+  power_on: { image: ImageSpec; expect_error?: string };
+  /** `boot` (null for the bare form). */
+  boot: null | { expect_error?: string };
+  /** `kexec_load`. */
+  kexec_load: {
+    image?: ImageSpec;
+    command_line?: string;
+    initrd?: ImageSpec;
+    crash?: boolean;
+    segments?: SegmentSpec[];
+    entry?: bigint;
+    flags?: bigint;
+    caller?: number;
+    loader?: Record<string, unknown>;
+    expect_error?: string;
+  };
+  /** `kexec_unload`. */
+  kexec_unload: { crash?: boolean; expect_error?: string };
+  /** `reboot`. */
+  reboot: {
+    cmd: "kexec" | "restart" | "halt" | "power_off";
+    cpu?: number;
+    magic1?: bigint;
+    magic2?: bigint;
+    expect_error?: string;
+  };
+  /** `panic`. */
+  panic: { cpu?: number; via?: "panic" | "oops" | "nmi-watchdog"; expect_error?: string };
+  /** `run`. */
+  run: {
+    until?: "halt" | "all-halted" | "exit" | "shutdown" | "budget";
+    max_instructions: number;
+    expect_error?: string;
+  };
+}
+
+/** A step name. */
+export type StepName = keyof StepArgs;
+
+/** One step as written: a bare name or `{ name: args }`. */
+export type StepEntry = "boot" | { [N in StepName]: { [K in N]: StepArgs[N] } }[StepName];
+
+/** A validated scenario (after `extends:` and matrix substitution). */
+export interface Scenario {
+  /** Always kexec-scenario/v1. */
+  apiVersion: "kexec-scenario/v1";
+  /** Scenario name. */
+  name: string;
+  /** Description. */
+  description?: string;
+  /** Tags. */
+  tags?: string[];
+  /** Base file (removed after loading). */
+  extends?: string;
+  /** Matrix axes (removed after expansion). */
+  matrix?: Record<string, (string | bigint | boolean)[]>;
+  /** The machine. */
+  machine: MachineSection;
+  /** The old kernel. */
+  kernel?: KernelSection;
+  /** Steps as written. */
+  steps: StepEntry[];
+  /** Expected state. */
+  expect?: ExpectSection;
+}
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const typesMatchSchema: [
+  Same<Scenario, z.output<typeof scenarioSchema>>,
+  Same<MachineSection, z.output<typeof machineSchema>>,
+  Same<ImageSpec, z.output<typeof imageSchema>>,
+  Same<MemoryCheck, z.output<typeof memoryCheckSchema>>,
+  Same<KernelSection, z.output<typeof kernelSchema>>,
+  Same<SegmentSpec, z.output<typeof segmentSchema>>,
+  Same<StepArgs, { [K in keyof typeof stepSchemas]: z.output<(typeof stepSchemas)[K]> }>,
+  Same<
+    Pick<ExpectSection, "memory" | "console" | "segments" | "run">,
+    Pick<z.output<typeof expectSchemaRaw>, "memory" | "console" | "segments" | "run">
+  >,
+] = [true, true, true, true, true, true, true, true];
+void typesMatchSchema;
 
 /**
  * The JSON Schema of scenario files, generated from {@linkcode scenarioSchema}.
