@@ -370,3 +370,82 @@ function updatePurgatory(
   purg.set32("checksum_count", 0, regions.length);
   purg.set32("checksum_value", 0, purgatoryChecksum(data));
 }
+
+/**
+ * Parse kexec-tools command-line options (the modelled subset) into {@linkcode KexecToolsOptions}
+ * fields: `--command-line=`/`--append=` (last wins), `--reuse-cmdline`, `--real-mode`,
+ * `--entry-32bit`, `--args-elf`/`--args-linux`/`--args-none`, `--mem-min=`, `--mem-max=`,
+ * `-i`/`--no-checks`, `-t`/`--type=`. `--initrd`/`--ramdisk` name files, so they are not parsed
+ * here (pass the bytes as `initrd`).
+ *
+ * @example
+ * ```ts
+ * import { parseKexecToolsArgs } from "./kexec_tools.ts";
+ * parseKexecToolsArgs(["--append=quiet", "--args-linux"]); // { commandLine: "quiet", args: "linux" }
+ * ```
+ */
+export function parseKexecToolsArgs(args: readonly string[]): Partial<KexecToolsOptions> {
+  const o: Partial<KexecToolsOptions> = {};
+  for (const a of args) {
+    const eq = a.indexOf("=");
+    const name = eq < 0 ? a : a.slice(0, eq);
+    const value = eq < 0 ? undefined : a.slice(eq + 1);
+    const need = () => {
+      if (value === undefined) throw new KexecOptionError(`Option needs a value: ${name}`);
+      return value;
+    };
+    const num = () => {
+      const v = need();
+      if (!/^(0x[0-9a-f]+|\d+)$/i.test(v)) {
+        throw new KexecOptionError(`Bad number for ${name}: ${v}`);
+      }
+      return BigInt(v);
+    };
+    switch (name) {
+      case "--command-line":
+      case "--append":
+        o.commandLine = need();
+        break;
+      case "--reuse-cmdline":
+        o.reuseCmdline = true;
+        break;
+      case "--real-mode":
+        o.realMode = true;
+        break;
+      case "--entry-32bit":
+        o.entry32bit = true;
+        break;
+      case "--args-elf":
+        o.args = "elf";
+        break;
+      case "--args-linux":
+        o.args = "linux";
+        break;
+      case "--args-none":
+        o.args = "none";
+        break;
+      case "--mem-min":
+        o.memMin = num();
+        break;
+      case "--mem-max":
+        o.memMax = num();
+        break;
+      case "-i":
+      case "--no-checks":
+        o.noChecks = true;
+        break;
+      case "-t":
+      case "--type": {
+        const t = need();
+        if (!["bzImage", "bzImage64", "elf-x86", "elf-x86_64"].includes(t)) {
+          throw new KexecOptionError(`Unsupported file type: ${t}`);
+        }
+        o.type = t as KexecFileType;
+        break;
+      }
+      default:
+        throw new KexecOptionError(`Unknown or unmodelled kexec option: ${a}`);
+    }
+  }
+  return o;
+}
