@@ -60,7 +60,7 @@ export function parseInteger(text: string, options: ParseIntegerOptions = {}): b
   const max = options.max ?? U64_MAX;
   const limitName = options.limitName ?? "64 bits";
   const m = LITERAL.exec(text.trim());
-  if (!m) {
+  if (!m || (m[1] === "0" && /^[xXoObB]/.test(m[2]))) {
     throw new IntegerFormatError(`Not an integer: ${JSON.stringify(text)}`, INTEGER_SYNTAX);
   }
   const digits = m[1].replaceAll("_", "");

@@ -164,16 +164,21 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
     const lp = lineCounter.linePos(offset);
     return { file, line: lp.line, column: lp.col };
   };
-  const doc = parseDocument(text, {
-    lineCounter,
-    intAsBigInt: true,
-    uniqueKeys: true,
-    prettyErrors: false,
-    version: "1.2",
-    schema: "core",
-    strict: true,
-  });
+  let doc;
+  try {
+    doc = parseYamlDocument(text, lineCounter);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new ScenarioSyntaxError(
+        "Cannot parse YAML: npm:yaml reads the environment variables LOG_TOKENS and LOG_STREAM; " +
+          "grant them with --allow-env=LOG_TOKENS,LOG_STREAM",
+        { file, line: 0, column: 0 },
+      );
+    }
+    throw e;
+  }
   const problems = [...doc.errors];
+
   if (problems.length > 0) {
     const e = problems[0];
     throw new ScenarioSyntaxError(yamlMessage(e.code, e.message), pos(e.pos[0]));
@@ -295,6 +300,18 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
 
   const value = walk(doc.contents, []);
   return { value, positions };
+}
+
+function parseYamlDocument(text: string, lineCounter: LineCounter) {
+  return parseDocument(text, {
+    lineCounter,
+    intAsBigInt: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    version: "1.2",
+    schema: "core",
+    strict: true,
+  });
 }
 
 function yamlMessage(code: string, message: string): string {
