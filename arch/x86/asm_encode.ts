@@ -525,14 +525,17 @@ function emit(p: Parts, ctx: EncCtx): number[] {
   if (p.rel) {
     const [target, n] = p.rel;
     const end = ctx.addr + BigInt(out.length + n);
-    const d = target - end;
+    // the instruction pointer wraps at its width: 16 (IP), 32 (EIP) or 64 (RIP) bits
+    const width = bits === 64 ? 64 : n === 4 ? 32 : bits === 16 ? 16 : 32;
+    const d = BigInt.asIntN(width, target - end);
     const lim = 1n << BigInt(8 * n - 1);
-    if (ctx.final && (d < -lim || d >= lim) && n < 4) fail(`Short jump out of range: ${d}`);
+    // rel16 wraps around the 64 KiB segment like the IP does; only rel8 has a hard range
+    if (ctx.final && (d < -lim || d >= lim) && n === 1) fail(`Short jump out of range: ${d}`);
     for (let i = 0; i < n; i++) out.push(Number((d >> BigInt(8 * i)) & 0xffn));
   }
   if (memOut.ripAt >= 0) {
     const end = ctx.addr + BigInt(out.length);
-    const d = memOut.ripTarget - end;
+    const d = BigInt.asIntN(64, memOut.ripTarget - end);
     if (ctx.final && (d < -(1n << 31n) || d >= 1n << 31n)) {
       fail(`RIP-relative displacement out of range: ${d}`);
     }
