@@ -182,6 +182,15 @@ export function parseCli(args: string[], env: Record<string, string | undefined>
   };
 }
 
+/** Options of {@linkcode main} for embedding the CLI. */
+export interface MainOptions {
+  /**
+   * A module every `--jobs` worker imports before running cases (e.g. one that calls
+   * `registerMachineProvider`), for programs that register their own models.
+   */
+  setupModule?: string;
+}
+
 /** A selected case: its file, name and (for load errors) the error result. */
 interface Selected {
   file: string;
@@ -215,6 +224,7 @@ export async function main(
   args: string[],
   io: CliIo = defaultIo(),
   env: Record<string, string | undefined> = readEnv(),
+  options: MainOptions = {},
 ): Promise<number> {
   let opts: CliOptions;
   try {
@@ -288,7 +298,7 @@ export async function main(
   const results: CaseResult[] = [];
   const started = performance.now();
   const runner = opts.jobs > 1 && selected.length > 1
-    ? runOnWorkers(selected, opts)
+    ? runOnWorkers(selected, opts, options.setupModule)
     : runInline(selected, opts);
   for await (const { result, wallMs, trace } of runner) {
     results.push(result);
@@ -346,6 +356,8 @@ export interface WorkerRequest {
   name: string;
   /** Collect the full trace. */
   trace: boolean;
+  /** Module to import before running (see {@linkcode MainOptions}). */
+  setupModule?: string;
 }
 
 /** A worker's answer. */
@@ -360,7 +372,11 @@ export interface WorkerResponse {
   trace?: string[];
 }
 
-async function* runOnWorkers(selected: Selected[], opts: CliOptions): AsyncGenerator<Outcome> {
+async function* runOnWorkers(
+  selected: Selected[],
+  opts: CliOptions,
+  setupModule: string | undefined,
+): AsyncGenerator<Outcome> {
   const done = new Map<number, Outcome>();
   let wake: (() => void) | undefined;
   let next = 0;

@@ -100,7 +100,11 @@ export function checkExpectations(
       }
     }
   }
-  return m.failures;
+  return m.failures.sort((a, b) =>
+    a.position.file === b.position.file
+      ? a.position.line - b.position.line || a.position.column - b.position.column
+      : 0
+  );
 }
 
 function hint(word: string, candidates: Iterable<string>): string {
@@ -268,7 +272,12 @@ class Matcher {
     if (typeof expected === "bigint") return this.compareNumber(expected, undefined, actual, path);
     if (typeof expected === "boolean") {
       if ((actual.value !== 0n) !== expected) {
-        this.fail(path, "Mismatch", String(expected), `${formatHex(actual.value, actual.width)}`);
+        this.fail(
+          path,
+          "Mismatch",
+          formatHex(expected ? 1n : 0n, actual.width),
+          formatHex(actual.value, actual.width),
+        );
       }
       return;
     }

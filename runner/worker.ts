@@ -15,11 +15,12 @@ import "./defaults.ts";
 const files = new Map<string, Promise<ScenarioFile>>();
 
 self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
-  const { id, file, name, trace: wantTrace } = ev.data;
+  const { id, file, name, trace: wantTrace, setupModule } = ev.data;
   const t0 = performance.now();
   let result: CaseResult;
   let trace: string[] | undefined;
   try {
+    if (setupModule) await import(setupModule);
     if (!files.has(file)) files.set(file, loadScenarioFile(file));
     const loaded = await files.get(file)!;
     const c = loaded.cases.find((x) => x.name === name);
