@@ -182,6 +182,7 @@ class Chip {
     return (this.icw4 & ICW4_UPM) !== 0;
   }
   get vectorBase(): number {
+    // T7-T3 only; v86 keeps all eight ICW2 bits and ORs the level in.
     return this.icw2 & 0xf8;
   }
   /** Inputs with a slave behind them (master in cascade mode only). */
@@ -212,6 +213,8 @@ class Chip {
   }
 
   updateIrr(): void {
+    // Edge: IRR = line AND latch. QEMU keeps an edge request in IRR after the line falls (until
+    // INTA); Bochs clears IRR when the line falls in both modes; v86 clears it only in level mode.
     const level = this.levelMask;
     this.irr = (this.lines & level) | (this.lines & this.edge & ~level & 0xff);
   }
@@ -323,6 +326,7 @@ class Chip {
         );
         return;
       case "icw3": {
+        // QEMU and v86 ignore ICW3 (the slave always answers IR2); Bochs panics unless 0x04/2.
         this.icw3 = value;
         this.initState = this.icw1 & ICW1_IC4 ? "icw4" : "ready";
         let note = "";
@@ -379,7 +383,9 @@ class Chip {
     this.readIsr = false;
     this.poll = false;
     this.rotateAeoi = false;
-    if (!(value & ICW1_IC4)) this.icw4 = 0; // QEMU also clears AEOI/SFNM when IC4 = 1
+    // QEMU also clears AEOI/SFNM when IC4 = 1 and sets IRR &= ELCR and base = 0; Bochs keeps the
+    // read select and special mask; v86 forces AEOI on (kept when there is no ICW4).
+    if (!(value & ICW1_IC4)) this.icw4 = 0;
     this.initState = "icw2";
     this.updateIrr();
     const notes: string[] = [];
@@ -394,6 +400,8 @@ class Chip {
   }
 
   #ocw2(value: number, head: string): void {
+    // All eight R/SL/EOI commands (QEMU too); Bochs accepts only the exact bytes and panics on
+    // others, v86 implements only 0x20 and 0x60+L.
     const cmd = value >> 5;
     const level = value & 7;
     let effect = "";
@@ -406,9 +414,10 @@ class Chip {
         break;
       case 2: // 010: no operation
         break;
-      case 1: // 001 non-specific EOI
-      case 5: { // 101 rotate on non-specific EOI
-        // In special mask mode a non-specific EOI does not clear a masked ISR bit (datasheet).
+      case 1: // 001 non-specific EOI (v86 clears the lowest-numbered ISR bit instead)
+      case 5: { // 101 rotate on non-specific EOI (v86 has no rotation at all)
+        // In special mask mode a non-specific EOI does not clear a masked ISR bit (datasheet;
+        // QEMU clears the highest ISR bit regardless, see hw/testdata/i8259_qemu.json).
         const target = this.highest(this.specialMask ? this.isr & ~this.imr : this.isr);
         if (target < 0) {
           effect = " (no ISR bit set)";
@@ -457,6 +466,7 @@ class Chip {
 
   /** Poll read: an acknowledge without INTA (datasheet §poll command). */
   pollRead(): number {
+    // Bochs returns the level without bit 7 and clears the highest ISR bit; v86 has no poll.
     this.poll = false;
     // The master does not address a slave on a poll (CAS lines are only driven on INTA).
     const level = this.pending();

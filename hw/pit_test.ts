@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Pit8254, PIT_INPUT_HZ, pitTicksAt, pitTickTime } from "./pit.ts";
+import { I8259Pair } from "./i8259.ts";
 import { IoBus } from "./io_bus.ts";
 import { VirtualClock } from "./clock.ts";
 import type { Snapshot } from "./fields.ts";
@@ -353,4 +354,42 @@ Deno.test("pit: reset lowers IRQ0 and stops channel 0", () => {
   assert.equal(ch.programmed, false);
   assert.equal(ch.output, false);
   assert.equal((r.pit.snapshot().port61 as number) & 0xef, 0, "port B cleared (refresh runs)");
+});
+
+Deno.test("pit + i8259: IRQ0 rising edges request interrupts at the programmed rate", () => {
+  const trace = new Trace();
+  const clock = new VirtualClock();
+  const io = new IoBus({ trace });
+  const pic = new I8259Pair({ trace });
+  const pit = new Pit8254({ trace, clock, irq0: (l) => pic.setIrq(0, l) });
+  pic.attach(io);
+  pit.attach(io);
+  const ints: number[] = [];
+  pic.onOutputChange((l) => l && ints.push(clock.now()));
+  for (const [port, v] of [[0x20, 0x11], [0x21, 0x30], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfe]]) {
+    io.write(port, 1, v);
+  }
+  // Mode 2, 1 kHz: each period's rising edge raises INT; serviced with INTA + EOI.
+  io.write(0x43, 1, 0x34);
+  io.write(0x40, 1, 1193 & 0xff);
+  io.write(0x40, 1, 1193 >> 8);
+  for (let k = 1; k <= 3; k++) {
+    clock.advanceTo(pitTickTime(k * 1193 + 1));
+    assert.equal(pic.intOutput, true, `period ${k}`);
+    assert.equal(pic.acknowledge(), 0x30);
+    io.write(0x20, 1, 0x20);
+    assert.equal(pic.intOutput, false, "line stays high: no new request until the next edge");
+  }
+  // The control word itself takes OUT0 from its power-on low to high: a first edge at t=0.
+  assert.deepEqual(ints, [0, ...[1, 2, 3].map((k) => pitTickTime(k * 1193 + 1))]);
+  // Mode 3: a request not serviced within the high half-cycle goes away with the line.
+  io.write(0x43, 1, 0x36);
+  io.write(0x40, 1, 100);
+  io.write(0x40, 1, 0);
+  const p = pitTicksAt(clock.now());
+  clock.advanceTo(pitTickTime(p + 1 + 100)); // rising edge at the start of the 2nd period
+  assert.equal(pic.intOutput, true);
+  clock.advanceTo(pitTickTime(p + 1 + 150)); // low half
+  assert.equal(pic.intOutput, false);
+  assert.equal(pic.acknowledge(), 0x37, "default IR7 if the CPU acknowledges now");
 });
