@@ -59,6 +59,66 @@ export interface KexecServices {
   log(fn: string, message: string): void;
 }
 
+/** Kernel command-line options the model understands (parsed by kernel/boot.ts). */
+export interface KernelCmdline {
+  /** The raw string. */
+  readonly raw: string;
+  /** `crashkernel=size@addr` (2.6.13), as [start, end] inclusive; absent without `@addr`. */
+  readonly crashkernel?: { readonly start: bigint; readonly end: bigint };
+  /** `reboot=s[N[N]]`: reboot_cpu (-1 when not given). */
+  readonly rebootCpu: number;
+  /** `noapic`: do not use the IO-APIC. */
+  readonly noapic: boolean;
+  /** `nolapic`: do not use the local APIC. */
+  readonly nolapic: boolean;
+  /** `lapic`: enable a local APIC the BIOS disabled (i386). */
+  readonly lapic: boolean;
+}
+
+/** An e820 entry as boot reads it. */
+export interface BootE820Entry {
+  /** First byte. */
+  readonly base: number;
+  /** Length. */
+  readonly size: number;
+  /** Type name. */
+  readonly type: "ram" | "reserved" | "acpi" | "nvs" | "unusable";
+}
+
+/** What generic boot hands the architecture. */
+export interface BootParams {
+  /** Parsed command line. */
+  readonly cmdline: KernelCmdline;
+  /** The e820 map. */
+  readonly e820: readonly BootE820Entry[];
+  /** CONFIG_SMP. */
+  readonly smp: boolean;
+}
+
+/** A sysdev class as device_shutdown sees it. */
+export interface SysdevClass {
+  /** Class name. */
+  readonly name: string;
+  /** The class's shutdown method, if it has one. */
+  readonly shutdown?: () => void;
+}
+
+/** What the architecture's bring-up reports back. */
+export interface ArchBoot {
+  /** "Kernel code" resource [start, end]. */
+  readonly kernelCode: { readonly start: number; readonly end: number };
+  /** "Kernel data" resource [start, end]. */
+  readonly kernelData: { readonly start: number; readonly end: number };
+  /** Everything below this physical address is kernel image or boot allocations. */
+  readonly bootmemEnd: number;
+  /** Highest usable RAM address + 1 the kernel manages (max_pfn << 12). */
+  readonly topOfRam: number;
+  /** Sysdev classes in registration order. */
+  readonly sysdevClasses: readonly SysdevClass[];
+  /** Physical address of crash_notes (per CPU, 1024 bytes each). */
+  readonly crashNotes: number;
+}
+
 /** The architecture hooks of kexec (machine_kexec.c / reboot.c / crash.c of one architecture). */
 export interface KexecArch {
   /** Architecture name. */
@@ -71,4 +131,16 @@ export interface KexecArch {
   machineKexecCleanup(k: KexecServices, image: Kimage): void;
   /** machine_kexec: hands the CPU to the relocation stub; the next `run` executes guest code. */
   machineKexec(k: KexecServices, image: Kimage, cpu: number): void;
+  /** Old-kernel bring-up of CPUs, page tables and interrupt hardware. */
+  boot(k: Omit<KexecServices, "pages" | "allocControlPages">, params: BootParams): ArchBoot;
+  /** cpu_online_map. */
+  onlineCpus(): readonly number[];
+  /** machine_shutdown on the calling CPU; returns the CPU the task runs on afterwards. */
+  machineShutdown(k: KexecServices, cpu: number): number;
+  /** machine_crash_shutdown on the crashing CPU. */
+  machineCrashShutdown(k: KexecServices, cpu: number, regs: CrashRegs | undefined): void;
+  /** The registers of CPU `cpu` as pt_regs would hold them at a crash (for crash notes). */
+  crashRegs(cpu: number): CrashRegs;
+  /** The end of panic() when crash_kexec returned: smp_send_stop, then the panic loop. */
+  panicLoop(k: KexecServices, cpu: number): void;
 }
