@@ -134,7 +134,7 @@ if (import.meta.main) {
       }`,
     ].join("\n");
     const r = await run(["unshare", "-m", "sh", "-c", script]);
-    const text = r.stderr.split("\n").filter((l) => !/^(sym:|R_X86_64|  )/.test(l)).join("\n")
+    const text = r.stderr.split("\n").filter((l) => !/^(sym:|R_X86_64| {2})/.test(l)).join("\n")
       .replaceAll(cdir, "<case>").replace(/^kernel: 0x[0-9a-f]+ /m, "kernel: <ptr> ")
       .replace(/(segment\[\d+\]\.buf\s*= )0x[0-9a-f]+/g, "$1<ptr>");
     const parsed = parseDebug(r.stderr);

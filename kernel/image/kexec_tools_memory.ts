@@ -286,7 +286,8 @@ export class KexecInfo {
       while (j < segs.length && segs[j].mem <= me) {
         const ss = segs[j].mem;
         const se = ss + segs[j].memsz - 1n;
-        if (ms < ss) free.push({ start: ms, end: ss - 1n });
+        // 1.101 kept exclusive ends: the gap before a segment ends at its start.
+        if (ms < ss) free.push({ start: ms, end: this.era === "1.101" ? ss : ss - 1n });
         ms = se + 1n;
         j++;
       }
