@@ -393,3 +393,26 @@ Deno.test("pit + i8259: IRQ0 rising edges request interrupts at the programmed r
   assert.equal(pic.intOutput, false);
   assert.equal(pic.acknowledge(), 0x37, "default IR7 if the CPU acknowledges now");
 });
+
+Deno.test("pit: mode 3 new count takes effect at the end of the current half-cycle", () => {
+  const cases: { writeAt: number; edges: [number, boolean][] }[] = [
+    // Written in the high half (pulses 1-50 of N=100): old fall at 51, then N=40 halves of 20.
+    { writeAt: 20, edges: [[51, false], [71, true], [91, false], [111, true]] },
+    // Written in the low half: the old period ends at 101, then the new count starts high.
+    { writeAt: 60, edges: [[101, true], [121, false], [141, true]] },
+  ];
+  for (const c of cases) {
+    const r = rig();
+    program(r, 0, 3, 100);
+    r.at(c.writeAt);
+    r.edges.length = 0;
+    r.out(0x40, 40);
+    r.out(0x40, 0);
+    r.at(c.edges.at(-1)![0]);
+    assert.deepEqual(
+      r.edges,
+      c.edges.map(([k, l]) => [pitTickTime(k), l]),
+      `write at ${c.writeAt}`,
+    );
+  }
+});
