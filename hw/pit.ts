@@ -553,7 +553,7 @@ export interface Pit8254Options {
  * io.write(0x40, 1, 0x9c);
  * io.write(0x40, 1, 0x2e); // 11932 pulses = 10 ms
  * clock.advanceTo(25_000_000);
- * edges.length; // 4: two low pulses, each followed by the rising edge the 8259 latches
+ * edges.length; // 5: OUT high at the control word, then two one-pulse lows (10 ms, 20 ms)
  * ```
  */
 export class Pit8254 implements IoDevice {
