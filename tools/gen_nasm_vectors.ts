@@ -559,6 +559,20 @@ function parseListing(text: string): Listing {
   return { ok };
 }
 
+/** Bytes nasm emits for lines it only warns about (each assembled alone at offset 0). */
+async function warnedBytes(bits: Bits, lines: string[]): Promise<[number, string, string][]> {
+  const out: [number, string, string][] = [];
+  for (const line of lines) {
+    const asm = `${TMP}/w.asm`;
+    await Deno.writeTextFile(asm, `bits ${bits}\n${line}\n`);
+    const r = await run(["nasm", "-f", "bin", "-o", `${TMP}/w.bin`, asm]);
+    if (r.code !== 0) continue;
+    const bin = await Deno.readFile(`${TMP}/w.bin`);
+    out.push([0, line, [...bin].map((b) => b.toString(16).padStart(2, "0")).join("")]);
+  }
+  return out;
+}
+
 async function assembleLines(bits: Bits, lines: string[]) {
   let keep = [...lines];
   const rejected: string[] = [];
@@ -593,7 +607,7 @@ async function assembleLines(bits: Bits, lines: string[]) {
         const e = lst.ok.get(i + 2);
         if (e && !e.hex.includes("?")) vectors.push([e.offset, s, e.hex.toLowerCase()]);
       });
-      return { vectors, rejected, warned };
+      return { vectors, rejected, warned: await warnedBytes(bits, warned) };
     }
     if (bad.size === 0 && badWarn.size === 0) throw new Error(`nasm failed: ${r.err}`);
     const next: string[] = [];

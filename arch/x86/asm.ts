@@ -28,7 +28,6 @@ import {
   parseExpr,
   parseOperands,
   type Reg,
-  SIZE_KW,
   tokenize,
 } from "./asm_parse.ts";
 import { encodeInsn, MNEMONICS, type Op } from "./asm_encode.ts";
@@ -88,6 +87,9 @@ interface Line {
   times?: Expr;
   stmt: Stmt;
 }
+
+/** Largest flat binary the assembler produces (64 MiB). */
+const MAX_OUTPUT = 1 << 26;
 
 const PREFIXES: Record<string, number> = {
   lock: 0xf0,
@@ -486,6 +488,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
       line.stmt = parseStmt(cur, true, line);
     } catch (e) {
       if (e instanceof LineError) throw err(no, e.col || firstCol(text), e.message);
+      if (e instanceof RangeError) throw err(no, firstCol(text), `Cannot parse: ${e.message}`);
       throw e;
     }
     lines.push(line);
@@ -577,11 +580,16 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
               if (final) throw new LineError(`TIMES value is negative: ${count}`, 0);
               count = 0n;
             }
-            if (count > 1n << 26n) throw new LineError(`TIMES value too large: ${count}`, 0);
+            if (count > BigInt(MAX_OUTPUT)) {
+              throw new LineError(`TIMES value too large: ${count}`, 0);
+            }
           }
           // nasm: `$` inside TIMES is the start of the whole line, not of each repetition
           for (let i = 0n; i < count; i++) {
             emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, stat });
+            if (out.length > MAX_OUTPUT) {
+              throw new LineError(`Output larger than ${MAX_OUTPUT} bytes`, 0);
+            }
           }
         }
         if (out.length > start) {
@@ -698,8 +706,10 @@ function emitStmt(
         if (c.final) throw new LineError(`RESx count is negative: ${r.v}`, 0);
         return;
       }
+      if (r.v * BigInt(st.width) + BigInt(out.length) > BigInt(MAX_OUTPUT)) {
+        throw new LineError(`Output larger than ${MAX_OUTPUT} bytes`, 0);
+      }
       const n = Number(r.v) * st.width;
-      if (n > 1 << 26) throw new LineError(`RESx count too large: ${r.v}`, 0);
       for (let i = 0; i < n; i++) out.push(0);
       return;
     }
@@ -710,6 +720,7 @@ function emitStmt(
       if (n <= 0n || (n & (n - 1n)) !== 0n) {
         throw new LineError(`ALIGN value must be a power of two: ${n}`, 0);
       }
+      if (n > 1n << 24n) throw new LineError(`ALIGN value too large: ${n}`, 0);
       if (n > c.stat.maxAlign) c.stat.maxAlign = n;
       const pad = Number((n - ((env.here - env.base) % n)) % n);
       if (st.b) {
@@ -727,5 +738,3 @@ function emitStmt(
       return;
   }
 }
-
-export { SIZE_KW };

@@ -208,7 +208,14 @@ const STRING_OPS: Record<string, number> = {
 };
 const STR_SUFFIX: Record<string, number> = { b: 8, w: 16, d: 32, q: 64 };
 
-/** Sorted list of every mnemonic the encoder knows (for messages and tests). */
+/**
+ * Every mnemonic the encoder knows.
+ *
+ * @example
+ * ```ts
+ * MNEMONICS.has("cmovnz"); // true
+ * ```
+ */
 export const MNEMONICS: ReadonlySet<string> = new Set([
   ...ALU,
   ...Object.keys(SHIFTS),

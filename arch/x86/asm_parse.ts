@@ -41,7 +41,15 @@ export class AsmError extends SyntaxError {
   readonly detail: string;
 }
 
-/** Internal error carrying a column inside the current line; converted to AsmError by the driver. */
+/**
+ * Internal error carrying a column inside the current line; the driver turns it into an
+ * {@linkcode AsmError} with the line number.
+ *
+ * @example
+ * ```ts
+ * throw new LineError("Unknown instruction: movz", 1);
+ * ```
+ */
 export class LineError extends Error {
   /** 1-based column within the line (0 = start of statement). */
   col: number;
@@ -280,7 +288,16 @@ export const SIZE_KW: Record<string, number> = {
   oword: 128,
 };
 
-/** A token stream cursor. */
+/**
+ * A token stream cursor.
+ *
+ * @example
+ * ```ts
+ * const c = new Cursor(tokenize("eax, 1"));
+ * c.next().text; // "eax"
+ * c.isOp(","); // true
+ * ```
+ */
 export class Cursor {
   toks: Tok[];
   i = 0;
@@ -322,7 +339,14 @@ export class Cursor {
   }
 }
 
-/** Human description of a token for messages. */
+/**
+ * Human description of a token for messages.
+ *
+ * @example
+ * ```ts
+ * describe(tokenize("")[0]); // "end of line"
+ * ```
+ */
 export function describe(t: Tok): string {
   return t.kind === "end" ? "end of line" : `'${t.text}'`;
 }

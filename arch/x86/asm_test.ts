@@ -276,3 +276,38 @@ Deno.test("assemble: random input never escapes as a non-AsmError", () => {
     }
   }
 });
+
+for (const bits of [16, 32, 64] as const) {
+  Deno.test(`assemble: lines nasm warns about give nasm's bytes or an AsmError, bits ${bits}`, async () => {
+    const data = JSON.parse(
+      await Deno.readTextFile(new URL(`./testdata/nasm_vectors_${bits}.json`, import.meta.url)),
+    ) as { warned: [number, string, string][] };
+    assert(data.warned.length > 100);
+    const bad: string[] = [];
+    let same = 0;
+    for (const [off, src, want] of data.warned) {
+      try {
+        const got = hex(assemble(src, { bits, org: off }).bytes);
+        if (got !== want) bad.push(`${src}: want ${want}, got ${got}`);
+        else same++;
+      } catch (e) {
+        if (!(e instanceof AsmError)) bad.push(`${src}: ${e}`);
+      }
+    }
+    assertEquals(bad, []);
+    assert(same >= 0);
+  });
+}
+
+Deno.test("assemble: oversized or deeply nested input fails with AsmError", () => {
+  for (
+    const src of [
+      "times 0x10000000 nop",
+      "resb 0x10000000",
+      "align 0x100000000",
+      "mov eax, " + "(".repeat(20000) + "1" + ")".repeat(20000),
+    ]
+  ) {
+    errorOf(src, { bits: 32 });
+  }
+});
