@@ -200,7 +200,7 @@ class Chip {
     this.imr = 0xff;
     this.icw1 = 0;
     this.icw2 = 0;
-    this.icw3 = 7;
+    this.icw3 = this.isMaster ? 0 : 7; // master: no cascade inputs until ICW3; slave ID 7
     this.icw4 = 0;
     this.initState = "uninitialized";
     this.lowest = 7;
@@ -577,8 +577,9 @@ export class I8259Pair implements IoDevice {
    * Power-on reset. Real 8259A contents are undefined after power-up; this model starts every
    * chip uninitialized with IMR = 0xFF (nothing can interrupt until software initializes it, as
    * Bochs; QEMU resets IMR to 0), ISR = 0, edge latches clear, fixed priority, vector base 0,
-   * ICW4 functions 0, and the ELCR 0. What survives: the input line levels (driven by devices),
-   * the output listeners and the bus attachment.
+   * ICW4 functions 0 (so MCS-80/85 mode until an ICW4 says otherwise), no cascade inputs on the
+   * master, slave ID 7, and the ELCR 0. What survives: the input line levels (driven by
+   * devices), the output listeners and the bus attachment.
    */
   reset(): void {
     this.#master.reset();
