@@ -397,6 +397,7 @@ async function* runOnWorkers(
         file: s.file,
         name: s.name,
         trace: opts.trace !== undefined,
+        setupModule,
       };
       w.postMessage(req);
       return;

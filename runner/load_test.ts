@@ -35,34 +35,50 @@ Deno.test("bad input gives a typed error naming file:line:col (never a stack tra
   const bomb = ["a: &a [x,x,x,x,x,x,x,x,x,x]"];
   for (const c of "bcdefgh") {
     const prev = String.fromCharCode(c.charCodeAt(0) - 1);
-    bomb.push(`${c}: &${c} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`);
+    bomb.push(
+      `${c}: &${c} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`,
+    );
   }
   const table: { name: string; text: string; type: unknown; message: RegExp }[] = [
-    { name: "tab", text: BASE.replace("  board", "\tboard"), type: ScenarioSyntaxError, message: /^\/s\/x\.yaml:4:1: Tabs are not allowed/ },
-    { name: "duplicate key", text: BASE + "name: again\n", type: ScenarioSyntaxError, message: /^\/s\/x\.yaml:12:1: Duplicate key/ },
+    {
+      name: "tab",
+      text: BASE.replace("  board", "\tboard"),
+      type: ScenarioSyntaxError,
+      message: /^\/s\/x\.yaml:4:1: Tabs are not allowed/,
+    },
+    {
+      name: "duplicate key",
+      text: BASE + "name: again\n",
+      type: ScenarioSyntaxError,
+      message: /^\/s\/x\.yaml:12:1: Duplicate key/,
+    },
     {
       name: "unknown key",
       text: BASE.replace("steps:", "stesp:"),
       type: ScenarioSchemaError,
-      message: /^\/s\/x\.yaml:6:1: stesp: Unknown key: expected one of .* \(did you mean "steps"\?\)$/,
+      message:
+        /^\/s\/x\.yaml:6:1: stesp: Unknown key: expected one of .* \(did you mean "steps"\?\)$/,
     },
     {
       name: "unknown nested key",
       text: BASE.replace("max_instructions", "max_instrutions"),
       type: ScenarioSchemaError,
-      message: /^\/s\/x\.yaml:9:25: steps\[1\]\.run\.max_instrutions: Unknown key.*\(did you mean "max_instructions"\?\)$/,
+      message:
+        /^\/s\/x\.yaml:9:25: steps\[1\]\.run\.max_instrutions: Unknown key.*\(did you mean "max_instructions"\?\)$/,
     },
     {
       name: "wrong type",
       text: BASE.replace("memory: 16M", "memory: [1, 2]"),
       type: ScenarioSchemaError,
-      message: /^\/s\/x\.yaml:5:12: machine\.memory\[0\]: Wrong type: got the integer 1: expected a map/,
+      message:
+        /^\/s\/x\.yaml:5:12: machine\.memory\[0\]: Wrong type: got the integer 1: expected a map/,
     },
     {
       name: "wrong enum value",
       text: BASE.replace("until: halt", "until: hlat"),
       type: ScenarioSchemaError,
-      message: /9:19: steps\[1\]\.run\.until: Unsupported value: the string "hlat": expected one of halt, .*\(did you mean "halt"\?\)/,
+      message:
+        /9:19: steps\[1\]\.run\.until: Unsupported value: the string "hlat": expected one of halt, .*\(did you mean "halt"\?\)/,
     },
     {
       name: "value that does not fit 64 bits",
@@ -80,7 +96,8 @@ Deno.test("bad input gives a typed error naming file:line:col (never a stack tra
       name: "bad size suffix",
       text: BASE.replace("memory: 16M", "memory: 16Q"),
       type: ScenarioSchemaError,
-      message: /5:11: machine\.memory: Unknown size suffix: "Q".*expected a size suffix K, M, G or T/,
+      message:
+        /5:11: machine\.memory: Unknown size suffix: "Q".*expected a size suffix K, M, G or T/,
     },
     {
       name: "float",
@@ -88,12 +105,42 @@ Deno.test("bad input gives a typed error naming file:line:col (never a stack tra
       type: ScenarioSchemaError,
       message: /5:11: machine\.memory: Not an integer: 1\.5/,
     },
-    { name: "empty file", text: "", type: ScenarioSyntaxError, message: /^\/s\/x\.yaml:1:1: Empty scenario file/ },
-    { name: "only a comment", text: "# nothing\n", type: ScenarioSyntaxError, message: /Empty scenario file/ },
-    { name: "top level list", text: "- a\n- b\n", type: ScenarioSyntaxError, message: /^\/s\/x\.yaml:1:1: The top level is a list: expected a map/ },
-    { name: "top level scalar", text: "hello\n", type: ScenarioSyntaxError, message: /The top level is the string "hello": expected a map/ },
-    { name: "alias bomb", text: bomb.join("\n") + "\n", type: ScenarioSyntaxError, message: /Aliases expand to too many nodes/ },
-    { name: "unclosed flow", text: "a: [1\n", type: ScenarioSyntaxError, message: /^\/s\/x\.yaml:\d+:\d+: / },
+    {
+      name: "empty file",
+      text: "",
+      type: ScenarioSyntaxError,
+      message: /^\/s\/x\.yaml:1:1: Empty scenario file/,
+    },
+    {
+      name: "only a comment",
+      text: "# nothing\n",
+      type: ScenarioSyntaxError,
+      message: /Empty scenario file/,
+    },
+    {
+      name: "top level list",
+      text: "- a\n- b\n",
+      type: ScenarioSyntaxError,
+      message: /^\/s\/x\.yaml:1:1: The top level is a list: expected a map/,
+    },
+    {
+      name: "top level scalar",
+      text: "hello\n",
+      type: ScenarioSyntaxError,
+      message: /The top level is the string "hello": expected a map/,
+    },
+    {
+      name: "alias bomb",
+      text: bomb.join("\n") + "\n",
+      type: ScenarioSyntaxError,
+      message: /Aliases expand to too many nodes/,
+    },
+    {
+      name: "unclosed flow",
+      text: "a: [1\n",
+      type: ScenarioSyntaxError,
+      message: /^\/s\/x\.yaml:\d+:\d+: /,
+    },
     {
       name: "missing key",
       text: BASE.replace(/machine:\n  board: pc-legacy\n  memory: 16M\n/, ""),
@@ -120,7 +167,10 @@ Deno.test("bad input gives a typed error naming file:line:col (never a stack tra
     },
     {
       name: "unknown matrix axis",
-      text: BASE.replace("board: pc-legacy", 'board: "${boad}"').replace("name: demo", "name: demo\nmatrix: { board: [pc-legacy] }"),
+      text: BASE.replace("board: pc-legacy", 'board: "${boad}"').replace(
+        "name: demo",
+        "name: demo\nmatrix: { board: [pc-legacy] }",
+      ),
       type: ScenarioSchemaError,
       message: /machine\.board: Unknown matrix axis: \$\{boad\}.*\(did you mean "board"\?\)/,
     },
@@ -165,16 +215,30 @@ Deno.test("extends: merges maps, replaces lists, keeps positions of the base fil
   assert.equal(c.scenario.machine.memory, 16n << 20n);
   assert.equal(c.scenario.machine.cpu?.count, 2);
   assert.equal(c.steps.length, 1);
-  assert.deepEqual(c.positions.valueAt(["machine", "memory"]), { file: "/s/base.yaml", line: 4, column: 11 });
-  assert.deepEqual(c.positions.valueAt(["machine", "cpu", "count"]), { file: "/s/child.yaml", line: 3, column: 26 });
+  assert.deepEqual(c.positions.valueAt(["machine", "memory"]), {
+    file: "/s/base.yaml",
+    line: 4,
+    column: 11,
+  });
+  assert.deepEqual(c.positions.valueAt(["machine", "cpu", "count"]), {
+    file: "/s/child.yaml",
+    line: 3,
+    column: 26,
+  });
 
   const e = await loadError("extends: ./a.yaml\n" + BASE, files);
   assert.ok(e instanceof ScenarioLoadError);
-  assert.match(e.message, /^\/s\/b\.yaml:1:10: extends: cycle: x\.yaml -> a\.yaml -> b\.yaml -> a\.yaml$/);
+  assert.match(
+    e.message,
+    /^\/s\/b\.yaml:1:10: extends: cycle: x\.yaml -> a\.yaml -> b\.yaml -> a\.yaml$/,
+  );
 });
 
 Deno.test("matrix: one case per combination, with stable distinct names and substituted values", async () => {
-  const text = BASE.replace("name: demo", "name: demo\nmatrix:\n  cpu: [i486, pentium]\n  mem: [16M, 0x2000000]")
+  const text = BASE.replace(
+    "name: demo",
+    "name: demo\nmatrix:\n  cpu: [i486, pentium]\n  mem: [16M, 0x2000000]",
+  )
     .replace("memory: 16M", 'memory: "${mem}"\n  cpu: { model: "${cpu}" }')
     .replace('asm: "hlt"', 'asm: "; ${cpu} with ${mem}"');
   const s = await loadScenario(text, { file: "m.yaml" });
@@ -186,16 +250,26 @@ Deno.test("matrix: one case per combination, with stable distinct names and subs
   ]);
   assert.equal(s.cases[1].scenario.machine.memory, 0x2000000n);
   assert.equal(s.cases[2].scenario.machine.cpu?.model, "pentium");
-  assert.equal((s.cases[3].steps[0].args as { image: { asm: string } }).image.asm, "; pentium with 33554432");
+  assert.equal(
+    (s.cases[3].steps[0].args as { image: { asm: string } }).image.asm,
+    "; pentium with 33554432",
+  );
   assert.deepEqual(s.cases[0].matrix, { cpu: "i486", mem: "16M" });
 });
 
 Deno.test("integers stay exact through the loader, and block scalars know where their text starts", async () => {
-  const text = BASE.replace('image: { format: bootsector, asm: "hlt" }', "image:\n        format: payload\n        load: 0xffff_ffff_ffff_f000\n        asm: |\n          nop\n          hlt");
+  const text = BASE.replace(
+    'image: { format: bootsector, asm: "hlt" }',
+    "image:\n        format: payload\n        load: 0xffff_ffff_ffff_f000\n        asm: |\n          nop\n          hlt",
+  );
   const s = await loadScenario(text, { file: "b.yaml" });
   const step = s.cases[0].steps[0] as { args: { image: { load?: bigint } } };
   assert.equal(step.args.image.load, 0xfffffffffffff000n);
-  assert.deepEqual(s.cases[0].positions.get(["steps", 0, "power_on", "image", "asm"])?.text, { file: "b.yaml", line: 12, column: 11 });
+  assert.deepEqual(s.cases[0].positions.get(["steps", 0, "power_on", "image", "asm"])?.text, {
+    file: "b.yaml",
+    line: 12,
+    column: 11,
+  });
 });
 
 Deno.test("loadScenarioFile reports a missing file without a stack trace", async () => {

@@ -22,7 +22,8 @@ async function run(text: string, kernel?: KernelModel) {
 }
 
 Deno.test("a scenario whose expectations hold passes", async () => {
-  const r = await run(HEAD + `expect:
+  const r = await run(
+    HEAD + `expect:
   console: "hello\\n"
   cpu:
     0: { state: halted, eip: 0x7c06, cr0: { pe: 1, pg: 0 }, retired: 7, halted: true }
@@ -38,13 +39,15 @@ Deno.test("a scenario whose expectations hold passes", async () => {
     - { at: 0x7008, u64: 0xfedcba9876543210 }
     - { at: 0x7010, zero: 0xbf0 }
     - { at: 0x7c00, sha256: { size: 6, value: 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03 } }
-`);
+`,
+  );
   assert.equal(r.status, "passed", formatResult(r));
   assert.equal(r.instructions, 7);
 });
 
 Deno.test("each kind of mismatch names path, position, expected and actual in hex", async () => {
-  const r = await run(HEAD + `expect:
+  const r = await run(
+    HEAD + `expect:
   console: { contains: "bye" }
   cpu:
     0: { state: running, eip: 0x7c00, cr0: { pg: 1 } }
@@ -55,9 +58,12 @@ Deno.test("each kind of mismatch names path, position, expected and actual in he
     - { at: 0x7000, u32: 0x12345679 }
     - { at: 0x7c00, zero: 16 }
     - { at: 0x7c00, sha256: { size: 6, value: "0000000000000000000000000000000000000000000000000000000000000000" } }
-`);
+`,
+  );
   assert.equal(r.status, "failed");
-  const got = r.failures.map((f) => [`${f.position.line}:${f.position.column}`, f.path, f.expected, f.actual]);
+  const got = r.failures.map((
+    f,
+  ) => [`${f.position.line}:${f.position.column}`, f.path, f.expected, f.actual]);
   assert.deepEqual(got, [
     ["12:24", "console.contains", '"bye"', '"hello\\n"'],
     ["14:17", "cpu[0].state", "running", "halted"],
@@ -69,22 +75,42 @@ Deno.test("each kind of mismatch names path, position, expected and actual in he
     ["18:28", "memory[0].bytes", "+5: 21", "+5: 0a"],
     ["19:26", "memory[1].u32", "0x12345679", "0x12345678"],
     ["20:27", "memory[2].zero", "00", "68 65 6c 6c 6f 0a 00 00 00 00 00 00 00 00 00 00"],
-    ["21:29", "memory[3].sha256", "0".repeat(64), "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"],
+    [
+      "21:29",
+      "memory[3].sha256",
+      "0".repeat(64),
+      "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
+    ],
   ]);
   const text = formatResult(r);
   assert.match(text, /^t \(t\.yaml\) failed:\n/);
-  assert.match(text, /  t\.yaml:15:50: lapic\[0\]\.lvt0\.masked: Mismatch\n      expected: 0x0\n      actual:   0x1\n/);
+  assert.match(
+    text,
+    /  t\.yaml:15:50: lapic\[0\]\.lvt0\.masked: Mismatch\n      expected: 0x0\n      actual:   0x1\n/,
+  );
   assert.match(text, /last trace events:\n    \[t=0ns i=0 ----\] step: power_on\n/);
   assert.match(text, /fake: halted/);
 });
 
 Deno.test("expectations that cannot be evaluated are errors with a suggestion", async () => {
   const table: [string, RegExp][] = [
-    ["  lapci: { 0: {} }\n", /^t\.yaml:12:3: expect\.lapci: the machine's state has no lapci \(did you mean "lapic"\?\)/],
-    ["  cpu: { 0: { eipp: 1 } }\n", /^t\.yaml:12:15: expect\.cpu\[0\]\.eipp: the state has no key eipp \(did you mean "eip"\?\)/],
-    ["  cpu: { 0: { cr0: { pgg: 1 } } }\n", /expect\.cpu\[0\]\.cr0\.pgg: unknown field pgg \(did you mean "pg"\?\): the fields are pe, pg/],
-    ["  lapic: { 0: { lvt0: { delivery: ExtIMT } } }\n", /expect\.lapic\[0\]\.lvt0\.delivery: "ExtIMT" is not a value of this field: expected one of Fixed, SMI, NMI, INIT, ExtINT \(did you mean "ExtINT"\?\)/],
-    ["  console: { regex: \"(\" }\n", /expect\.console\.regex: invalid regular expression/],
+    [
+      "  lapci: { 0: {} }\n",
+      /^t\.yaml:12:3: expect\.lapci: the machine's state has no lapci \(did you mean "lapic"\?\)/,
+    ],
+    [
+      "  cpu: { 0: { eipp: 1 } }\n",
+      /^t\.yaml:12:15: expect\.cpu\[0\]\.eipp: the state has no key eipp \(did you mean "eip"\?\)/,
+    ],
+    [
+      "  cpu: { 0: { cr0: { pgg: 1 } } }\n",
+      /expect\.cpu\[0\]\.cr0\.pgg: unknown field pgg \(did you mean "pg"\?\): the fields are pe, pg/,
+    ],
+    [
+      "  lapic: { 0: { lvt0: { delivery: ExtIMT } } }\n",
+      /expect\.lapic\[0\]\.lvt0\.delivery: "ExtIMT" is not a value of this field: expected one of Fixed, SMI, NMI, INIT, ExtINT \(did you mean "ExtINT"\?\)/,
+    ],
+    ['  console: { regex: "(" }\n', /expect\.console\.regex: invalid regular expression/],
     ["  cpu: { 0: { eip: { pe: 1 } } }\n", /expect\.cpu\[0\]\.eip: 0x00007c06 has no named fields/],
   ];
   for (const [exp, re] of table) {
@@ -95,7 +121,9 @@ Deno.test("expectations that cannot be evaluated are errors with a suggestion", 
 });
 
 Deno.test("a run that spends its budget before halting fails clearly", async () => {
-  const r = await run(HEAD.replace("board: fake", "board: fake-spin") + "expect: { run: { reason: halted } }\n");
+  const r = await run(
+    HEAD.replace("board: fake", "board: fake-spin") + "expect: { run: { reason: halted } }\n",
+  );
   assert.equal(r.status, "failed");
   assert.equal(r.failures[0].path, "steps[1].run");
   assert.match(r.failures[0].message, /budget of 100 instructions ran out before halted/);
@@ -103,15 +131,23 @@ Deno.test("a run that spends its budget before halting fails clearly", async () 
 });
 
 Deno.test("assembler errors map to the line and column in the YAML file", async () => {
-  const r = await run(HEAD.replace("hello", "hello\n          nop bad") + "expect: { console: x }\n");
+  const r = await run(
+    HEAD.replace("hello", "hello\n          nop bad") + "expect: { console: x }\n",
+  );
   assert.equal(r.status, "error");
   assert.equal(r.error!.message, "t.yaml:10:15: asm: Unknown instruction: bad");
 });
 
 Deno.test("impossible machines map the board error path to the file position", async () => {
-  const r = await run(HEAD.replace("board: fake", "board: fake-impossible, cpu: { count: 2 }") + "expect: { console: x }\n");
+  const r = await run(
+    HEAD.replace("board: fake", "board: fake-impossible, cpu: { count: 2 }") +
+      "expect: { console: x }\n",
+  );
   assert.equal(r.status, "error");
-  assert.match(r.error!.message, /^t\.yaml:3:50: Impossible machine: machine\.cpu\.count: 2 CPUs need local APICs$/);
+  assert.match(
+    r.error!.message,
+    /^t\.yaml:3:50: Impossible machine: machine\.cpu\.count: 2 CPUs need local APICs$/,
+  );
 });
 
 Deno.test("kernel steps without a kernel model are a clear 'not available yet' error", async () => {
@@ -124,7 +160,10 @@ steps:
 `;
   const r = await run(text);
   assert.equal(r.status, "error");
-  assert.match(r.error!.message, /^t\.yaml:5:5: The step boot needs the kernel model, which is not available yet/);
+  assert.match(
+    r.error!.message,
+    /^t\.yaml:5:5: The step boot needs the kernel model, which is not available yet/,
+  );
 });
 
 Deno.test("expect_error: a step passes when it fails with that errno, and fails otherwise", async () => {
@@ -151,7 +190,9 @@ name: k
 machine: { board: fake }
 steps:
   - boot
-  - kexec_load: { image: { format: payload, asm: nop }, flags: ${flags}${expectError ? `, expect_error: ${expectError}` : ""} }
+  - kexec_load: { image: { format: payload, asm: nop }, flags: ${flags}${
+      expectError ? `, expect_error: ${expectError}` : ""
+    } }
 `;
   assert.equal((await run(text(1, "EINVAL"), kernel)).status, "passed");
   assert.deepEqual(calls, ["boot", "kexec_load"]);
@@ -161,9 +202,12 @@ steps:
   const succeeded = await run(text(0, "EINVAL"), kernel);
   assert.equal(succeeded.status, "failed");
   assert.match(succeeded.failures[0].message, /succeeded, but an error was expected/);
-  const unexpected = await run(text(1) + "expect: { console: \"\" }\n", kernel);
+  const unexpected = await run(text(1) + 'expect: { console: "" }\n', kernel);
   assert.equal(unexpected.status, "failed");
-  assert.match(unexpected.failures[0].message, /The step kexec_load failed: EINVAL: flags must be 0/);
+  assert.match(
+    unexpected.failures[0].message,
+    /The step kexec_load failed: EINVAL: flags must be 0/,
+  );
 });
 
 Deno.test("without a machine provider, power_on says what is missing", async () => {
@@ -173,10 +217,12 @@ Deno.test("without a machine provider, power_on says what is missing", async () 
 });
 
 Deno.test("big-endian machines read memory words big-endian", async () => {
-  const r = await run(HEAD.replace("board: fake", "board: fake-be") + `expect:
+  const r = await run(
+    HEAD.replace("board: fake", "board: fake-be") + `expect:
   memory:
     - { at: 0x7000, u32: 0x78563412 }
     - { at: 0x7000, u16: 0x7856 }
-`);
+`,
+  );
   assert.equal(r.status, "passed", formatResult(r));
 });
