@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { walk } from "./discover.ts";
+import { schemaFileText } from "./schema_gen.ts";
+
+Deno.test("schema/scenario.v1.json is up to date (run `deno task schema`)", async () => {
+  const committed = await Deno.readTextFile(new URL("../schema/scenario.v1.json", import.meta.url));
+  assert.ok(
+    committed === schemaFileText(),
+    "schema/scenario.v1.json is stale: run `deno task schema`",
+  );
+});
+
+Deno.test("the JSON Schema describes every step and rejects unknown keys", () => {
+  const schema = JSON.parse(schemaFileText());
+  assert.equal(schema.additionalProperties, false);
+  assert.deepEqual(schema.required, ["apiVersion", "name", "machine", "steps"]);
+  const steps = JSON.stringify(schema.properties.steps);
+  for (const step of ["power_on", "boot", "kexec_load", "kexec_unload", "reboot", "panic", "run"]) {
+    assert.ok(steps.includes(`"${step}"`), step);
+  }
+  const memory = schema.properties.machine.properties.memory;
+  assert.match(JSON.stringify(memory), /\[KMGT\]\?\$/);
+});
+
+Deno.test("bundled scenarios start with the yaml-language-server $schema line", async () => {
+  const dir = new URL("../scenarios/", import.meta.url).pathname;
+  for (const file of await walk(dir)) {
+    const first = (await Deno.readTextFile(file)).split("\n")[0];
+    const depth = file.slice(dir.length).split("/").length - 1;
+    assert.equal(
+      first,
+      `# yaml-language-server: $schema=${"../".repeat(depth + 1)}schema/scenario.v1.json`,
+      file,
+    );
+  }
+});
