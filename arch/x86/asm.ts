@@ -601,7 +601,8 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
         throw e;
       }
     }
-    if (newOrigin !== origin || stat.maxAlign !== sectAlign) {
+    const alignUp = (a: bigint, n: bigint) => (a + n - 1n) / n * n;
+    if (newOrigin !== origin || alignUp(newOrigin, stat.maxAlign) !== sectStart) {
       // the origin or section alignment moved: label values of this pass are stale, start over
       origin = newOrigin;
       sectAlign = stat.maxAlign;
@@ -612,6 +613,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
       continue;
     }
     let changed = false;
+    sectAlign = stat.maxAlign;
     if (cur.size !== prev.size) changed = true;
     for (const [k, v] of cur) if (prev.get(k) !== v) changed = true;
     prev = cur;

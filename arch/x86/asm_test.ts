@@ -311,3 +311,20 @@ Deno.test("assemble: oversized or deeply nested input fails with AsmError", () =
     errorOf(src, { bits: 32 });
   }
 });
+
+Deno.test("assemble: the kexec relocation stubs match their committed nasm output", async () => {
+  const { RELOCATE_KERNEL_32_KEXEC3, RELOCATE_KERNEL_32_2613 } = await import(
+    "./relocate_kernel_32.ts"
+  );
+  const { RELOCATE_KERNEL_64_KEXEC3, RELOCATE_KERNEL_64_2613 } = await import(
+    "./relocate_kernel_64.ts"
+  );
+  const { RELOCATE_GOLDEN } = await import("./relocate_kernel_golden.ts");
+  const table: [string, string][] = [
+    ["i386/kexec3", RELOCATE_KERNEL_32_KEXEC3],
+    ["i386/2.6.13", RELOCATE_KERNEL_32_2613],
+    ["x86_64/kexec3", RELOCATE_KERNEL_64_KEXEC3],
+    ["x86_64/2.6.13", RELOCATE_KERNEL_64_2613],
+  ];
+  for (const [key, src] of table) assertEquals(hex(assemble(src).bytes), RELOCATE_GOLDEN[key], key);
+});
