@@ -83,13 +83,15 @@ export class KernelModel {
     this.#cmdline = options.cmdline ?? "";
     this.#smp = options.smp ?? true;
     this.#e820 = options.e820;
-    const self = this;
+    const pages = (): PageAllocator => {
+      if (!this.#pages) throw new KernelStateError("Kernel not booted: run the boot step first");
+      return this.#pages;
+    };
     this.#services = {
       machine,
       config: this.config,
       get pages(): PageAllocator {
-        if (!self.#pages) throw new KernelStateError("Kernel not booted: run the boot step first");
-        return self.#pages;
+        return pages();
       },
       allocControlPages: (image, order) => image.allocControlPages(order),
       log: (fn, message) => machine.trace.emit("kexec", `${fn}: ${message}`),
