@@ -64,9 +64,12 @@ export class KexecToolsError extends RangeError {
  * ```
  */
 export class KexecOptionError extends TypeError {
+  /** Key path of the offending option in a scenario's `loader:` mapping, when known. */
+  readonly path: string[];
   /** Create the error. */
-  constructor(message: string) {
+  constructor(message: string, options: { path?: string[] } = {}) {
     super(message);
     this.name = "KexecOptionError";
+    this.path = options.path ?? [];
   }
 }

@@ -531,12 +531,19 @@ export function buildPurgatory(options: BuildPurgatoryOptions): PurgatoryBlob {
     const { bytes } = options.assemble(purgatorySource(options), { bits: options.bits, org: 0 });
     return purgatoryFromBytes(bytes, { bits: options.bits, name });
   }
+  const cached = prebuiltCache.get(key);
+  if (cached) return cached;
   const hexText = PREBUILT_PURGATORY[key]?.hex;
   if (!hexText) throw new RangeError(`No prebuilt purgatory: ${key}`);
   const bytes = new Uint8Array(hexText.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hexText.slice(2 * i, 2 * i + 2), 16);
-  return purgatoryFromBytes(bytes, { bits: options.bits, name });
+  const blob = purgatoryFromBytes(bytes, { bits: options.bits, name });
+  prebuiltCache.set(key, blob);
+  return blob;
 }
+
+// Parsed prebuilt blobs (read-only: the loader copies the bytes before patching).
+const prebuiltCache = new Map<string, PurgatoryBlob>();
 
 /** Key of a purgatory variant in the prebuilt table ("32", "32-clear-cr4", "64"). */
 export function prebuiltKey(options: PurgatorySourceOptions): string {
