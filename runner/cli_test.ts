@@ -150,17 +150,17 @@ Deno.test("a wrong expected value prints the path, expected and actual in hex an
     await Deno.writeTextFile(file, scenario("wrong", "", "cpu: { 0: { eip: 0x7c07 } }"));
     const r = await cli([file]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL  wrong/);
+    assert.match(r.stdout, /FAIL {2}wrong/);
     assert.match(
       r.stdout,
-      /wrong\.yaml:10:20: cpu\[0\]\.eip: Mismatch\n\s+expected: 0x00007c07\n\s+actual:   0x00007c06\n/,
+      /wrong\.yaml:10:20: cpu\[0\]\.eip: Mismatch\n\s+expected: 0x00007c07\n\s+actual: {3}0x00007c06\n/,
     );
     assert.match(r.stdout, /last trace events:/);
     assert.match(r.stdout, /\n0 passed, 1 failed\n$/);
     const gh = await cli([file], { NO_COLOR: "1", GITHUB_ACTIONS: "true" });
     assert.match(
       gh.stdout,
-      /::error file=.*wrong\.yaml,line=10,col=20,title=wrong::cpu\[0\]\.eip: Mismatch%0Aexpected: 0x00007c07%0Aactual:   0x00007c06/,
+      /::error file=.*wrong\.yaml,line=10,col=20,title=wrong::cpu\[0\]\.eip: Mismatch%0Aexpected: 0x00007c07%0Aactual: {3}0x00007c06/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -264,7 +264,7 @@ Deno.test("tap and dot reporters, --fail-fast and --trace", async () => {
   try {
     await Deno.writeTextFile(join(dir, "a_fail.yaml"), scenario("afail", "", 'console: "nope"'));
     const tap = await cli(["--reporter", "tap", dir]);
-    assert.match(tap.stdout, /^TAP version 14\nnot ok 1 - afail\n  ---\n/);
+    assert.match(tap.stdout, /^TAP version 14\nnot ok 1 - afail\n {2}---\n/);
     assert.match(tap.stdout, /\nok 6 - other\n1\.\.6\n$/);
     const dot = await cli(["--reporter", "dot", dir]);
     assert.match(dot.stdout, /^F\.\.\.\.\.\n/);

@@ -27,7 +27,7 @@ import {
   type StepName,
   stepSchemas,
 } from "./schema.ts";
-import { formatPath, parseYaml, SourceMap, type ValuePath, type YamlValue } from "./yaml.ts";
+import { formatPath, parseYaml, type SourceMap, type ValuePath, type YamlValue } from "./yaml.ts";
 
 /** One step of a case, normalised: its name, validated arguments and path in the file. */
 export interface ScenarioStep<N extends StepName = StepName> {

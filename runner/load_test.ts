@@ -143,7 +143,7 @@ Deno.test("bad input gives a typed error naming file:line:col (never a stack tra
     },
     {
       name: "missing key",
-      text: BASE.replace(/machine:\n  board: pc-legacy\n  memory: 16M\n/, ""),
+      text: BASE.replace(/machine:\n {2}board: pc-legacy\n {2}memory: 16M\n/, ""),
       type: ScenarioSchemaError,
       message: /^\/s\/x\.yaml:1:1: machine: Missing key: expected a map/,
     },

@@ -86,9 +86,9 @@ Deno.test("each kind of mismatch names path, position, expected and actual in he
   assert.match(text, /^t \(t\.yaml\) failed:\n/);
   assert.match(
     text,
-    /  t\.yaml:15:50: lapic\[0\]\.lvt0\.masked: Mismatch\n      expected: 0x0\n      actual:   0x1\n/,
+    / {2}t\.yaml:15:50: lapic\[0\]\.lvt0\.masked: Mismatch\n {6}expected: 0x0\n {6}actual: {3}0x1\n/,
   );
-  assert.match(text, /last trace events:\n    \[t=0ns i=0 ----\] step: power_on\n/);
+  assert.match(text, /last trace events:\n {4}\[t=0ns i=0 ----\] step: power_on\n/);
   assert.match(text, /fake: halted/);
 });
 

@@ -401,7 +401,11 @@ export function createStepContext(c: ScenarioCase, options: StepContextOptions):
               : p
           );
           throw new ScenarioLoadError(
-            `Impossible machine: ${path}: ${(e as Error).message}`,
+            `Impossible machine: ${path}: ${
+              typeof (e as { detail?: unknown }).detail === "string"
+                ? (e as { detail: string }).detail
+                : (e as Error).message
+            }`,
             c.positions.valueAt(vp),
           );
         }

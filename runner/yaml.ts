@@ -15,7 +15,7 @@ import {
   LineCounter,
   type Node as YamlNode,
   parseDocument,
-  Scalar,
+  type Scalar,
 } from "npm:yaml@^2.9.1";
 import { ScenarioSyntaxError, type SourcePosition } from "./errors.ts";
 
