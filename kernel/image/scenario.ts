@@ -7,6 +7,7 @@
  */
 
 import { buildBzImage } from "./bzimage.ts";
+import { buildDol } from "./dol.ts";
 import { buildElf, EM_386, EM_PPC, EM_X86_64 } from "./elf.ts";
 import { KexecOptionError } from "./errors.ts";
 import type { KexecFileType, KexecToolsOptions } from "./kexec_tools.ts";
@@ -46,8 +47,9 @@ export interface ScenarioImage {
  * code is wrapped: `bzImage` → a bzImage of the chosen protocol whose protected-mode part is the
  * code (for 64-bit code, assemble the 64-bit entry at offset 0x200); `elf` and `payload` → an
  * ELF executable with one PT_LOAD at `load` and e_entry `entry` (ELF64/EM_X86_64 for 64-bit
- * code, EM_PPC big-endian for ppc, else ELF32/EM_386). Bootsectors and DOLs cannot go through the
- * x86 kexec-tools loaders and raise {@linkcode KexecOptionError}.
+ * code, EM_PPC big-endian for ppc, else ELF32/EM_386); `dol` → a DOL with one text section at
+ * `load` (default 0x80003100), for `loadDolWithKexecTools` (kexec_tools_dol.ts). A bootsector
+ * cannot go through kexec-tools and raises {@linkcode KexecOptionError}.
  *
  * @example
  * ```ts
@@ -62,12 +64,14 @@ export function prepareKexecImage(spec: ScenarioImage, bytes: Uint8Array): Uint8
       "A bootsector cannot be loaded by kexec-tools: use format payload or elf (or power_on for a bootsector)",
     );
   }
-  if (spec.format === "dol") {
-    throw new KexecOptionError(
-      "DOL images are loaded by the ppc kexec-tools build, not modelled yet",
-    );
-  }
   if (!spec.assembled) return bytes;
+  if (spec.format === "dol") {
+    const address = Number(spec.load ?? 0x80003100n);
+    return buildDol({
+      text: [{ address, data: bytes }],
+      entry: Number(spec.entry ?? BigInt(address)),
+    });
+  }
   const is64 = spec.bits === 64 || spec.arch === "x86_64";
   if (spec.format === "bzImage") {
     return buildBzImage({

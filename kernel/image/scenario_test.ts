@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseBzImage } from "./bzimage.ts";
 import { EM_386, EM_PPC, EM_X86_64, parseElf } from "./elf.ts";
+import { parseDol } from "./dol.ts";
 import { KexecOptionError } from "./errors.ts";
 import { loadWithKexecTools } from "./kexec_tools.ts";
 import { DEBIAN_2_0_25_X86_64_PURGATORY } from "./purgatory.ts";
@@ -36,10 +37,11 @@ Deno.test("prepareKexecImage: assembled payloads and ELFs are wrapped per bits/a
     () => prepareKexecImage({ format: "bootsector", assembled: true }, code),
     KexecOptionError,
   );
-  assert.throws(
-    () => prepareKexecImage({ format: "dol", assembled: false }, code),
-    KexecOptionError,
+  const dol = parseDol(
+    prepareKexecImage({ format: "dol", assembled: true, load: 0x80004000n }, code),
   );
+  assert.equal(dol.entry, 0x80004000);
+  assert.equal(dol.sections[0].size, 4);
 });
 
 Deno.test("prepareKexecImage: assembled bzImage (64-bit defaults) loads as bzImage64", () => {
