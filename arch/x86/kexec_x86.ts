@@ -18,12 +18,12 @@ import type {
   SysdevClass,
 } from "../../kernel/arch.ts";
 import type { Kimage } from "../../kernel/kimage.ts";
-import { findMpTables } from "../../hw/firmware.ts";
 import { assemble } from "./asm.ts";
 import {
   APIC,
   APIC_BITS,
   findIsaIrqPin,
+  findSmpConfig,
   PcHardware,
   type PcIrqState,
   VECTORS,
@@ -189,14 +189,9 @@ export abstract class X86Kexec implements KexecArch {
     this.rebootCpu = params.cmdline.rebootCpu;
     const layout = this.bootMemory(k, params);
     this.crashNotesAddr = layout.crashNotes;
-    const mp = (() => {
-      try {
-        return findMpTables(k.machine.memory);
-      } catch (e) {
-        k.log("find_smp_config", `bad MP configuration table ignored: ${(e as Error).message}`);
-        return undefined;
-      }
-    })();
+    const found = findSmpConfig(k.machine.memory);
+    if (found.error) k.log("find_smp_config", `bad MP configuration table ignored: ${found.error}`);
+    const mp = found.mp;
     const st: PcIrqState = {
       mp,
       picMode: mp?.imcr ?? false,
