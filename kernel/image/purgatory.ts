@@ -369,6 +369,7 @@ start:                               ; long mode, identity-mapped (relocate_kern
 
 entry32:                             ; 64-bit code; the loader points rip here for a 32-bit kernel
     cli
+    lea rsp, [rel stack_end]         ; entry64_regs.rsp is not set for 32-bit kernels
     lea rax, [rel gdt64]
     mov [rel gdt64_ptr + 2], rax
     lgdt [rel gdt64_ptr]
