@@ -27,7 +27,8 @@ async function task(args: string[], cwd: string) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--config", join(ROOT, "deno.json"), "scenario", ...args],
     cwd,
-    env: { NO_COLOR: "1" },
+    // deno task keeps an inherited INIT_CWD (npm sets it for npx): name the directory explicitly.
+    env: { NO_COLOR: "1", INIT_CWD: cwd },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -51,7 +52,7 @@ Deno.test("the scenario task runs with least privilege: no read outside named pa
     );
     const r = await task(["child.yaml", "--reporter", "tap", "--junit-path", "r.xml"], dir);
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stdout, /No read access to .*_base\.yaml/);
+    assert.match(r.stdout, /No read access to .*_base\.yaml/, r.stderr);
     // The requested report file was written.
     assert.match(await Deno.readTextFile(join(dir, "r.xml")), /<testsuites/);
     // Naming the other directory grants it.
