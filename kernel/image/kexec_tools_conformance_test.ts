@@ -51,11 +51,27 @@ for (const c of CASES) {
         assert.ok(e instanceof KexecToolsError, String(e));
         // kexec prints the reason, then possibly "Cannot load <file>".
         assert.ok(v.debugText.includes(e.message), `${e.message} not in:\n${v.debugText}`);
+        // Everything printed before dying matches too.
+        const realLines = v.debugText.split("\n").filter((l) =>
+          !l.startsWith("kernel: ") && !l.startsWith("Cannot load")
+        );
+        assert.deepEqual(
+          e.stderr.trimEnd().split("\n"),
+          realLines.join("\n").trimEnd().split("\n"),
+        );
         return true;
       });
       return;
     }
     const r = run();
+    // The --debug text, from MEMORY RANGES to the segment dump, matches line for line
+    // (host pointers aside; kexec's own "kernel:" line and the syscall failure are not modelled).
+    const realText = v.debugText.split("\n").filter((l) => !l.startsWith("kernel: "));
+    const end = realText.findIndex((l) => l.startsWith("kexec_load failed"));
+    assert.deepEqual(
+      r.debugText.replace(/(buf\s*= )0x[0-9a-f]+/g, "$1<ptr>").trimEnd().split("\n"),
+      realText.slice(0, end),
+    );
     assert.equal(`0x${r.entry.toString(16)}`, v.entry);
     assert.equal(`0x${r.flags.toString(16)}`, v.flags);
     assert.deepEqual(

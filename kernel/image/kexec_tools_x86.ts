@@ -218,8 +218,10 @@ function setupBootloaderParameters(
   zp.u8(0x211, 0);
   let initrdAddrMax: bigint;
   if (opts.initrdHigh) initrdAddrMax = ctx.info.ulongMax;
-  else if (zp.version >= 0x0203) initrdAddrMax = BigInt(zp.v.getUint32(0x22c, true));
-  else initrdAddrMax = 0x37ffffffn;
+  else if (zp.version >= 0x0203) {
+    initrdAddrMax = BigInt(zp.v.getUint32(0x22c, true));
+    ctx.debug(`initrd_addr_max is ${hex(initrdAddrMax)}`);
+  } else initrdAddrMax = 0x37ffffffn;
   let initrdBase = 0n;
   let initrdSize = 0n;
   if (ctx.initrd) {
@@ -312,6 +314,20 @@ function setupSystemParameters(ctx: X86LoaderContext, zp: ZeroPage, era: string)
       zp.u32(0x1e0, memK > 0xffffffffn ? 0xffffffffn : memK);
     }
   });
+  if (era !== "1.101") {
+    ctx.debug("E820 memmap:");
+    for (let i = 0; i < ranges.length; i++) {
+      const o = 0x2d0 + 20 * i;
+      const start = zp.v.getBigUint64(o, true);
+      const end = start + zp.v.getBigUint64(o + 8, true) - 1n;
+      ctx.debug(
+        `${start.toString(16).padStart(16, "0")}-${end.toString(16).padStart(16, "0")} (${
+          zp.v.getUint32(o + 16, true)
+        })`,
+      );
+    }
+    ctx.debug("/sys/firmware/edd does not exist."); // the model has no EDD
+  }
   if (ctx.rngSeed && era !== "1.101") {
     const node = new Uint8Array(0x30);
     const nv = new DataView(node.buffer);
