@@ -248,7 +248,14 @@ export abstract class X86Kexec implements KexecArch {
         k.log("connect_bsp_APIC", "IMCR <- APIC mode (0x70 -> 0x22, 0x01 -> 0x23)");
       }
       this.setupLocalApic(k, hw, 0, st);
-      st.useIoapic = !params.cmdline.noapic && mp!.ioApics.some((a) => a.enabled);
+      // nr_ioapics and their register counts come from the MP table even with `noapic`:
+      // clear_IO_APIC at shutdown walks them all.
+      st.ioapics = mp!.ioApics.filter((a) => a.enabled).map((a) => ({
+        id: a.id,
+        base: a.address,
+        pins: hw.ioapicPins(a.address),
+      }));
+      st.useIoapic = !params.cmdline.noapic && st.ioapics.length > 0;
       if (this.name === "x86_64") this.setupIoApic(k, hw, st);
       if (params.smp) {
         for (let cpu = 1; cpu < Math.min(this.cpuCount, st.apicIdOf.length); cpu++) {
@@ -377,11 +384,6 @@ export abstract class X86Kexec implements KexecArch {
     if (!st.useIoapic) return;
     const mp = st.mp!;
     hw.on(0, () => {
-      st.ioapics = mp.ioApics.filter((a) => a.enabled).map((a) => ({
-        id: a.id,
-        base: a.address,
-        pins: hw.ioapicPins(a.address),
-      }));
       hw.clearIoApic(st.ioapics); // enable_IO_APIC
       const dest = [...st.online].reduce((m, c) => m | (1 << c), 0) & 0xff;
       st.ioapics.forEach((a) => {
@@ -493,7 +495,7 @@ export abstract class X86Kexec implements KexecArch {
     const hw = this.hw(k);
     const cfg = k.config;
     hw.on(cpu, () => {
-      hw.clearIoApic(st.useIoapic ? st.ioapics : []);
+      hw.clearIoApic(st.ioapics);
       let pin = -1;
       if (cfg.patch("ioapic-virtwire-on-shutdown")) {
         pin = findIsaIrqPin(st.mp, 0, "ExtINT");
