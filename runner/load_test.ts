@@ -282,3 +282,59 @@ Deno.test("loadScenarioFile reports a missing file without a stack trace", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("no input gives anything but a scenario error (seeded mutation fuzz)", async () => {
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const alphabet = [
+    " ",
+    "\t",
+    "\n",
+    ":",
+    "-",
+    "{",
+    "}",
+    "[",
+    "]",
+    "&a",
+    "*a",
+    "!!int",
+    "0x",
+    "_",
+    "K",
+    "'",
+    '"',
+    "#",
+    "|",
+    ">",
+    "~",
+    "null",
+    "1e999",
+    "${x}",
+    "<<",
+  ];
+  const source = BASE.replace("name: demo", "name: demo\nmatrix: { x: [1, 2] }");
+  for (let i = 0; i < 400; i++) {
+    let text = source;
+    for (let k = 0, n = 1 + rand(4); k < n; k++) {
+      const at = rand(text.length);
+      text = rand(2) === 0
+        ? text.slice(0, at) + alphabet[rand(alphabet.length)] + text.slice(at)
+        : text.slice(0, at) + text.slice(at + 1 + rand(6));
+    }
+    try {
+      await loadScenario(text, { file: "fuzz.yaml" });
+    } catch (e) {
+      assert.ok(
+        e instanceof ScenarioSyntaxError || e instanceof ScenarioSchemaError ||
+          e instanceof ScenarioLoadError,
+        `input ${JSON.stringify(text)} threw ${(e as Error)?.name}: ${(e as Error)?.message}`,
+      );
+      const err = e as ScenarioSyntaxError;
+      assert.ok(err.line >= 0 && err.column >= 0);
+    }
+  }
+});
