@@ -172,9 +172,19 @@ export class KernelModel {
     return this.kexec.load({ entry: 0, segments: [], flags, caller: args.caller });
   }
 
+  #onCpu(cpu: number | undefined): void {
+    const online = this.arch.onlineCpus();
+    if (cpu !== undefined && !online.includes(cpu)) {
+      throw new KernelStateError(
+        `CPU ${cpu} is not online (online: ${online.join(", ")}): no task can run there`,
+      );
+    }
+  }
+
   /** reboot(2). */
   reboot(args: RebootArgs): SyscallResult & { cpu?: number } {
     this.#booted();
+    this.#onCpu(args.cpu);
     return sysReboot(
       { k: this.#services, arch: this.arch, kexec: this.kexec, sysdevs: this.#boot!.sysdevClasses },
       args,
@@ -184,6 +194,7 @@ export class KernelModel {
   /** panic / oops / NMI watchdog on a CPU. */
   panic(args: PanicArgs = {}): PanicResult {
     this.#booted();
+    this.#onCpu(args.cpu);
     return panic({ k: this.#services, arch: this.arch, kexec: this.kexec }, args);
   }
 }

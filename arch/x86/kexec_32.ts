@@ -79,7 +79,7 @@ export class I386Kexec extends X86Kexec {
     const caps = this.port.caps;
     const mem = k.machine.memory;
     const L = LAYOUT_32;
-    this.pae = caps.pae;
+    this.pae = caps.pae && (this.paeOption ?? true);
     let ramEnd = 0;
     for (const e of params.e820) if (e.type === "ram") ramEnd = Math.max(ramEnd, e.base + e.size);
     const top = this.pae ? ramEnd : Math.min(ramEnd, FOUR_GIB);

@@ -8,6 +8,8 @@
 import type { CpuCore } from "../../hw/cpu.ts";
 import type { X86Cpu } from "./cpu.ts";
 import { GPR_NAMES, type X86CpuPort, type X86Segment, type X86State } from "./kexec_cpu.ts";
+import { I386Kexec } from "./kexec_32.ts";
+import { X8664Kexec } from "./kexec_64.ts";
 
 const SEGS = ["cs", "ds", "es", "fs", "gs", "ss"] as const;
 
@@ -109,4 +111,28 @@ export function x86CpuPort(cpus: readonly CpuCore[]): X86CpuPort {
     rdmsr: (i, msr) => cpu(i).readMsr(msr),
     wrmsr: (i, msr, value) => cpu(i).writeMsr(msr, value),
   };
+}
+
+/**
+ * The kexec architecture hooks for a machine's x86 CPUs: `i386` (PAE page tables when the CPU
+ * reports PAE, unless `pae` says otherwise) or `x86_64`.
+ *
+ * @example
+ * ```ts ignore
+ * const arch = createX86KexecArch(machine, { arch: "i386" });
+ * const kernel = new KernelModel(machine, { version: "2.6.13", arch });
+ * ```
+ */
+export function createX86KexecArch(
+  machine: { readonly cpus: readonly CpuCore[] },
+  options: { arch: "i386" | "x86_64"; pae?: boolean },
+): I386Kexec | X8664Kexec {
+  const port = x86CpuPort(machine.cpus);
+  if (options.arch === "x86_64") {
+    if (!port.caps.longMode) {
+      throw new RangeError("An x86_64 kernel needs a CPU with long mode");
+    }
+    return new X8664Kexec({ port, cpuCount: machine.cpus.length });
+  }
+  return new I386Kexec({ port, cpuCount: machine.cpus.length, pae: options.pae });
 }

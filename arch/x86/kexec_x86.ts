@@ -71,6 +71,8 @@ export abstract class X86Kexec implements KexecArch {
   readonly port: X86CpuPort;
   /** Logical CPUs on the board. */
   readonly cpuCount: number;
+  /** The `pae` option (i386). */
+  protected readonly paeOption: boolean | undefined;
   /** Interrupt hardware state learned at boot. */
   irq: PcIrqState | undefined;
   /** Kernel text addresses (physical). */
@@ -89,6 +91,7 @@ export abstract class X86Kexec implements KexecArch {
   constructor(options: X86KexecOptions) {
     this.port = options.port;
     this.cpuCount = options.cpuCount;
+    this.paeOption = options.pae;
   }
 
   /** Register-level hardware access (after boot). */
