@@ -6,13 +6,13 @@
  *   fetches its reset vector): a reset vector that jumps to a tiny POST stub, which loads
  *   `DS = ES = SS = 0`, `SP = 0x7C00`, `DX = 0x0080` (boot drive), enables interrupts and jumps to
  *   `0000:7C00`; and a dummy `IRET` handler at `F000:FF53` that every IVT vector points to;
- * - the BIOS data area: `0x40E` = EBDA segment (`0x9F80`), `0x413` = base memory in KiB (638);
- * - a copy of the e820 table in the EBDA at {@linkcode E820_COPY_ADDR} (u32 signature
+ * - the BIOS data area: `0x40E` = EBDA segment (`0x9FC0`), `0x413` = base memory in KiB (639);
+ * - a copy of the e820 table in the ROM area at {@linkcode E820_COPY_ADDR} (u32 signature
  *   {@linkcode E820_COPY_MAGIC} = ASCII "E820", u32 entry count, then packed 20-byte entries,
  *   at most {@linkcode E820_COPY_MAX}). Linux gets the table from the zero page that the boot
  *   loader fills; this copy is for bare-metal guests and the kernel model;
- * - the MP floating pointer structure at {@linkcode MP_FLOATING_ADDR} (the last KiB of base
- *   memory) and the MP configuration table (spec rev 1.4) right after it, or in the ROM at
+ * - the MP floating pointer structure at {@linkcode MP_FLOATING_ADDR} (the first KiB of the
+ *   EBDA, also the last KiB of base memory: where both the MP spec and Linux look) and the MP configuration table (spec rev 1.4) right after it, or in the ROM at
  *   {@linkcode MP_CONFIG_ROM_ADDR} when it does not fit;
  * - post-BIOS device state: both 8259s initialized (vectors 0x08 and 0x70, edge, cascade on IR2),
  *   every IRQ masked except the cascade; PIT channel 0 in mode 3 with count 0 (18.2 Hz); IMCR in
@@ -39,15 +39,15 @@ export const BIOS_ROM_HIGH = 0xfffe0000;
 export const BIOS_POST_ADDR = 0xfe05b;
 /** Physical address of the dummy interrupt handler (`F000:FF53`, one `IRET`). */
 export const BIOS_IRET_ADDR = 0xfff53;
-/** Extended BIOS data area (the last 2 KiB of base memory). */
-export const EBDA_BASE = 0x9f800;
-/** Guest copy of the e820 table (in the EBDA). */
-export const E820_COPY_ADDR = EBDA_BASE;
+/** Extended BIOS data area: the last KiB of base memory (639 KiB of base memory). */
+export const EBDA_BASE = 0x9fc00;
+/** Guest copy of the e820 table (in the BIOS ROM area, shadowed RAM). */
+export const E820_COPY_ADDR = 0xe1000;
 /** Signature of the e820 copy: the bytes "E820" read as a little-endian u32. */
 export const E820_COPY_MAGIC = 0x30323845;
 /** Maximum entries of the guest e820 copy (E820MAX of the 2004 kernels). */
 export const E820_COPY_MAX = 32;
-/** MP floating pointer structure: the last KiB of base memory (639 KiB). */
+/** MP floating pointer structure: the start of the EBDA, i.e. the last KiB of base memory. */
 export const MP_FLOATING_ADDR = 0x9fc00;
 /** MP configuration table when it fits after the floating pointer. */
 export const MP_CONFIG_ADDR = 0x9fc10;
@@ -286,9 +286,9 @@ export interface MpTables extends MpConfig {
 }
 
 /**
- * Search guest memory for the MP floating pointer the way an OS does (first KiB of the EBDA,
- * the last KiB of base memory, then `0xF0000`–`0xFFFFF`, on 16-byte boundaries; a candidate
- * counts only with a valid checksum) and decode the configuration table. Returns `undefined`
+ * Search guest memory for the MP floating pointer the way Linux does (`0`-`0x3FF`, 639 KiB,
+ * `0xF0000`-`0xFFFFF`, the first KiB of the EBDA, then the last KiB of base memory as the BDA
+ * gives it; 16-byte boundaries; a candidate counts only with a valid checksum) and decode the configuration table. Returns `undefined`
  * when there is no floating pointer; throws {@linkcode MpTableError} for a configuration table
  * with a bad signature or checksum.
  *
@@ -302,9 +302,10 @@ export interface MpTables extends MpConfig {
 export function findMpTables(memory: PhysicalMemory): MpTables | undefined {
   const ebda = memory.read16(0x40e) << 4;
   const baseKiB = memory.read16(0x413) || 640;
-  const areas: [number, number][] = [];
+  // Linux order (0-1K, 639K, the F segment, the EBDA) plus the spec's "last KiB of base memory".
+  const areas: [number, number][] = [[0, 0x400], [639 * 1024, 0x400], [0xf0000, 0x10000]];
   if (ebda !== 0) areas.push([ebda, 0x400]);
-  areas.push([baseKiB * 1024 - 0x400, 0x400], [0xf0000, 0x10000]);
+  areas.push([baseKiB * 1024 - 0x400, 0x400]);
   for (const [start, len] of areas) {
     for (let a = start & ~15; a < start + len; a += 16) {
       if (memory.read32(a) !== 0x5f504d5f) continue; // "_MP_"

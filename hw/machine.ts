@@ -30,6 +30,9 @@
  * HLT loop); `all-halted` when no CPU is running; `exit` when the guest writes port 0xF4; any run
  * ends with `exit` on a 0xF4 write, with `shutdown` when a CPU triple-faults, with `all-halted`
  * when every CPU sleeps and no clock event is pending, and with `budget` after `maxInstructions`.
+ * The budget also bounds virtual time: skipped idle time counts as the instructions that could
+ * have run in it (`idle ns / ns_per_instruction`), so a guest asleep forever under a periodic
+ * timer ends with `budget` too.
  *
  * @module
  */
@@ -624,12 +627,13 @@ export class Machine {
     });
     this.#exitPending = false;
     const n = this.cpus.length;
+    let idle = 0; // budget units spent skipping idle time
     for (;;) {
       let progressed = false;
       for (let k = 0; k < n; k++) {
         const i = this.#nextCpu;
         this.#nextCpu = (i + 1) % n;
-        const left = maxInstructions - (this.#retiredBefore - startRetired);
+        const left = maxInstructions - (this.#retiredBefore - startRetired) - idle;
         if (left <= 0) return result("budget");
         const cpu = this.cpus[i];
         const ran = this.#runSlice(i, Math.min(this.quantum, left));
@@ -651,6 +655,16 @@ export class Machine {
         if (!progressed) {
           const next = this.clock.nextEventTime();
           if (next === Infinity) return result("all-halted");
+          // Idle time counts against the budget as the instructions that could have run in it,
+          // so a guest asleep forever under a periodic timer still ends.
+          const now = this.clock.now();
+          const cost = Math.max(1, Math.ceil((next - now) / this.nsPerInstruction));
+          const left = maxInstructions - (this.#retiredBefore - startRetired) - idle;
+          if (cost > left) {
+            this.clock.advanceTo(now + left * this.nsPerInstruction);
+            return result("budget");
+          }
+          idle += cost;
           this.clock.advanceTo(next);
         }
       }

@@ -286,12 +286,23 @@ Deno.test("wiring: IRQ0 reaches IOAPIC pin 2 and level IRQs keep remote IRR", ()
     nop,
   ]]);
   m.run({ until: "budget", maxInstructions: 4 });
+  // The PIT already holds IRQ0 high since the POST programmed it: make a fresh edge.
+  m.setIrq(0, false);
   m.setIrq(0, true);
   m.setIrq(10, true);
   m.run({ until: "budget", maxInstructions: 2 });
+  // 0x31 first (higher vector), then 0x30 is held back by PPR: same priority class.
+  assert.deepEqual(cpu[0].vectors, [0x31]);
+  const remoteIrr = () => {
+    const pins = (m.snapshot().ioapic as Snapshot).pins as Snapshot;
+    return field(pins["10"], "remote_irr");
+  };
+  assert.equal(remoteIrr(), 1n);
+  m.setIrq(10, false);
+  m.bus.write(0xfee000b0, 4, 0, 0); // EOI: level vector 0x31 -> IOAPIC clears remote IRR
+  assert.equal(remoteIrr(), 0n);
+  m.run({ until: "budget", maxInstructions: 1 });
   assert.deepEqual(cpu[0].vectors, [0x31, 0x30]);
-  const pin10 = ((m.snapshot().ioapic as Snapshot).pins as Snapshot)["10"] as Snapshot;
-  assert.equal(pin10.remote_irr instanceof RegisterValue ? 1 : Number(pin10.remote_irr), 1);
 });
 
 Deno.test("run: exit, halt, all-halted, budget and time skipping", () => {
@@ -307,7 +318,8 @@ Deno.test("run: exit, halt, all-halted, budget and time skipping", () => {
 
   // A HLT with the PIT ticking: time skips to the PIT's IRQ0 edges; the run ends at the exit.
   const ticks: Op[] = [
-    outb(0x21, 0xfe), // unmask IRQ0
+    outb(0x21, 0xfe), // unmask IRQ0: the edge latched when the POST programmed the PIT arrives
+    outb(0x20, 0x20),
     hlt,
     outb(0x20, 0x20),
     hlt,
@@ -315,9 +327,16 @@ Deno.test("run: exit, halt, all-halted, budget and time skipping", () => {
     outb(0xf4, 0),
   ];
   const t = build({ board: "pc-legacy" }, [ticks]);
-  const res = t.m.run({ until: "exit", maxInstructions: 1000 });
+  const res = t.m.run({ until: "exit", maxInstructions: 20_000_000 });
   assert.equal(res.reason, "exit");
-  assert.deepEqual(t.cpu[0].vectors, [0x08, 0x08]);
+  assert.equal(res.instructions, 7);
+  assert.deepEqual(t.cpu[0].vectors, [0x08, 0x08, 0x08]);
+  // Asleep with IRQ0 in service and no EOI: the budget bounds the idle time.
+  const stuck = build({ board: "pc-legacy" }, [[outb(0x21, 0xfe), hlt]]);
+  const sr = stuck.m.run({ until: "exit", maxInstructions: 1_000_000 });
+  assert.equal(sr.reason, "budget");
+  assert.equal(sr.instructions, 2);
+  assert.ok(sr.time > 10_000_000 - 20 && sr.time <= 10_000_000, `time ${sr.time}`);
   // Mode 3 with count 65536: the output rises every 65536 / 1.193182 MHz = 54.925 ms.
   assert.ok(res.time > 2 * 54_900_000 && res.time < 2 * 54_950_000, `time ${res.time}`);
 });

@@ -21,7 +21,7 @@
  * - `opteron`, `xeon-nocona`: x86-64 boards like `pc-ioapic` with RAM above 4 GiB: RAM is split
  *   at the 3 GiB PCI hole and the rest is remapped at 4 GiB [opteron x2 / xeon-nocona x2, 6 GiB].
  *
- * Default e820 layout for a RAM size S: `0-0x9f7ff` RAM, `0x9f800-0x9ffff` reserved (EBDA),
+ * Default e820 layout for a RAM size S: `0-0x9fbff` RAM, `0x9fc00-0x9ffff` reserved (EBDA),
  * `0xe0000-0xfffff` reserved (BIOS ROM), RAM from 1 MiB up to min(S, PCI hole), the last 64 KiB
  * of it ACPI data (32 KiB) and ACPI NVS (32 KiB) on ACPI boards, the IOAPIC and local APIC pages
  * reserved when present, `0xfffe0000-0xffffffff` reserved (ROM mirror), and RAM above the PCI hole
@@ -31,7 +31,7 @@
  */
 
 import type { CpuFactory, CpuModelInfo } from "./cpu.ts";
-import { type MpConfig, type MpIoInterrupt } from "./firmware.ts";
+import type { MpConfig, MpIoInterrupt } from "./firmware.ts";
 import { Machine, type MachinePlan, type PicOutput } from "./machine.ts";
 import { type E820Entry, MemoryMap, MemoryMapError } from "./memory_map.ts";
 import type { Trace } from "./trace.ts";
@@ -355,8 +355,8 @@ export function defaultE820(
   options: { pciHoleBase: number; acpi: boolean; lapic: boolean; ioapic: boolean },
 ): E820Entry[] {
   const out: E820Entry[] = [
-    { base: 0, size: 0x9f800, type: "ram" },
-    { base: 0x9f800, size: 0x800, type: "reserved" },
+    { base: 0, size: 0x9fc00, type: "ram" },
+    { base: 0x9fc00, size: 0x400, type: "reserved" },
     { base: 0xe0000, size: 0x20000, type: "reserved" },
   ];
   const lowTop = Math.min(size, options.pciHoleBase);

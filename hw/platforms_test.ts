@@ -111,7 +111,7 @@ Deno.test("x86-64 boards lay RAM above 4 GiB around the PCI hole", () => {
   const plan = planMachine({ board: "opteron" }, options);
   const ram = plan.memoryMap.entries.filter((e) => e.type === "ram");
   assert.deepEqual(ram.map((e) => [e.base, e.base + e.size]), [
-    [0, 0x9f800],
+    [0, 0x9fc00],
     [0x100000, 0xbfff0000],
     [0x1_0000_0000, 0x1_c000_0000],
   ]);
@@ -124,8 +124,8 @@ Deno.test("x86-64 boards lay RAM above 4 GiB around the PCI hole", () => {
   assert.deepEqual(
     legacy.memoryMap.entries.map((e) => [e.base, e.size, e.type]),
     [
-      [0, 0x9f800, "ram"],
-      [0x9f800, 0x800, "reserved"],
+      [0, 0x9fc00, "ram"],
+      [0x9fc00, 0x400, "reserved"],
       [0xe0000, 0x20000, "reserved"],
       [0x100000, 0xf00000, "ram"],
       [0xfffe0000, 0x20000, "reserved"],
