@@ -43,6 +43,7 @@ export function sizeMask(size: number): number {
 /** Compute EFLAGS from the lazy state and clear it. */
 export function materializeFlags(cpu: X86Cpu): void {
   const op = cpu.lfOp;
+  if (op === 0) return;
   const bits = cpu.lfBits;
   const sh = bits - 1;
   const a = cpu.lfA, b = cpu.lfB, r = cpu.lfRes;
@@ -427,7 +428,20 @@ export function doubleShift(
     return d;
   }
   let r: bigint, tmp: bigint, cf: number;
-  if (left) {
+  if (size === 2 && c > 16n) {
+    // Counts above 16 are undefined for 16-bit operands; like QEMU (and so Unicorn), shift
+    // through the 48-bit value D:S:D (SHLD) or D:S:D read the other way (SHRD).
+    const cat = left ? (D << 32n) | (S << 16n) | D : D | (S << 16n) | (D << 32n);
+    if (left) {
+      r = (cat >> (32n - c)) & M;
+      tmp = (cat >> (33n - c)) & M;
+      cf = Number((tmp >> 15n) & 1n);
+    } else {
+      r = (cat >> c) & M;
+      tmp = (cat >> (c - 1n)) & M;
+      cf = Number(tmp & 1n);
+    }
+  } else if (left) {
     const cat = (D << W) | S;
     r = ((cat << c) >> W) & M;
     tmp = ((cat << (c - 1n)) >> W) & M;

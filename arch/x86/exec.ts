@@ -41,14 +41,40 @@ export function ea(cpu: X86Cpu, ins: Instr): number {
   const asz = ins.asz;
   if (asz === 8) {
     if (ins.ripRel) return cpu.ip + a;
-    if (ins.base >= 0) a += cpu.r64(ins.base);
-    if (ins.index >= 0) a += cpu.r64(ins.index) * (1 << ins.scale);
-    return a;
+    const lo = ea64(cpu, ins);
+    return cpu.hi * 4294967296 + (lo >>> 0);
   }
   if (ins.ripRel) return (cpu.ip + a) >>> 0;
   if (ins.base >= 0) a += cpu.reg[ins.base];
   if (ins.index >= 0) a += cpu.reg[ins.index] << ins.scale;
   return asz === 4 ? a >>> 0 : a & 0xffff;
+}
+
+/** Exact 64-bit effective address: low half returned, high half in `cpu.hi`. */
+export function ea64(cpu: X86Cpu, ins: Instr): number {
+  let lo = ins.disp >>> 0, hi = ins.disp >> 31;
+  if (ins.ripRel) {
+    const ip = cpu.ip;
+    const s = lo + (ip % 4294967296 >>> 0);
+    cpu.hi = (hi + Math.floor(ip / 4294967296) + (s > 0xffffffff ? 1 : 0)) | 0;
+    return s | 0;
+  }
+  if (ins.base >= 0) {
+    const s = lo + (cpu.reg[ins.base] >>> 0);
+    hi = (hi + cpu.regHi[ins.base] + (s > 0xffffffff ? 1 : 0)) | 0;
+    lo = s >>> 0;
+  }
+  if (ins.index >= 0) {
+    const sc = ins.scale;
+    const il = cpu.reg[ins.index], ih = cpu.regHi[ins.index];
+    const xl = (il << sc) >>> 0;
+    const xh = sc === 0 ? ih : (ih << sc) | (il >>> (32 - sc));
+    const s = lo + xl;
+    hi = (hi + xh + (s > 0xffffffff ? 1 : 0)) | 0;
+    lo = s >>> 0;
+  }
+  cpu.hi = hi;
+  return lo | 0;
 }
 
 /** Segment of the memory operand (override or default). */
@@ -416,9 +442,10 @@ export function execute(cpu: X86Cpu, ins: Instr): void {
     }
     case 0x8d: {
       if (ins.mod === 3) return cpu.ud();
-      const a = ea(cpu, ins);
-      if (osz === 8) cpu.setR64(ins.reg, a);
-      else cpu.setReg(osz, ins.reg, ins.rex, a % 4294967296 | 0, 0);
+      if (ins.asz === 8) {
+        const lo = ea64(cpu, ins);
+        cpu.setReg(osz, ins.reg, ins.rex, lo, cpu.hi);
+      } else cpu.setReg(osz, ins.reg, ins.rex, ea(cpu, ins), 0);
       return;
     }
     case 0x8e: {
@@ -840,7 +867,7 @@ function bcdAdjust(cpu: X86Cpu, op: number): void {
   let c = 0;
   if ((al & 0xf) > 9 || af) {
     if (op === 0x37) ax = ax + 0x106;
-    else ax = ((((ax >> 8) - 1) & 0xff) << 8) | ((al - 6) & 0xff);
+    else ax = (ax - 6 - 0x100) & 0xffff; // AX -= 6 (may borrow from AH), then AH -= 1
     c = 1;
   }
   ax = (ax & 0xff0f) & 0xffff;

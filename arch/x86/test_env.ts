@@ -95,3 +95,43 @@ export function createTestEnv(options: TestEnvOptions = {}): TestEnv {
     apicBaseWrites,
   };
 }
+
+/** The state-setting part of the CPU that {@linkcode enterFlat32} / {@linkcode enterLong64} use. */
+export interface SettableX86 {
+  setSegment(
+    reg: "es" | "cs" | "ss" | "ds" | "fs" | "gs",
+    v: { selector: number; base: number; limit: number; attributes: number },
+  ): void;
+  setCr(n: 0 | 2 | 3 | 4, value: number): void;
+  setEfer(value: number): void;
+  setRip(value: number): void;
+}
+
+/** Put a CPU in flat 32-bit protected mode, paging off (CS 0x08, data 0x10). */
+export function enterFlat32(cpu: SettableX86): void {
+  cpu.setCr(0, 0x60000011);
+  cpu.setSegment("cs", { selector: 8, base: 0, limit: 0xffffffff, attributes: 0xc09b });
+  for (const s of ["ds", "es", "ss", "fs", "gs"] as const) {
+    cpu.setSegment(s, { selector: 0x10, base: 0, limit: 0xffffffff, attributes: 0xc093 });
+  }
+}
+
+/**
+ * Put a CPU in 64-bit mode with the first 1 GiB identity-mapped by 2 MiB pages; the page
+ * tables are written at `tables` (default 0x3f0000: PML4, PDPT, PD).
+ */
+export function enterLong64(cpu: SettableX86, env: CpuEnvironment, tables = 0x3f0000): void {
+  const m = env.bus.memory;
+  m.fill(tables, 0x3000);
+  m.write32(tables, tables + 0x1003);
+  m.write32(tables + 0x1000, tables + 0x2003);
+  for (let i = 0; i < 512; i++) m.write32(tables + 0x2000 + i * 8, (i << 21) | 0x83);
+  cpu.setCr(4, 0x20);
+  cpu.setCr(3, tables);
+  cpu.setEfer(0x500);
+  cpu.setCr(0, 0xe0000011);
+  cpu.setSegment("cs", { selector: 8, base: 0, limit: 0xffffffff, attributes: 0xa09b });
+  for (const s of ["ds", "es", "ss", "fs", "gs"] as const) {
+    cpu.setSegment(s, { selector: 0x10, base: 0, limit: 0xffffffff, attributes: 0xc093 });
+  }
+}
