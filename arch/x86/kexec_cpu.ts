@@ -118,6 +118,12 @@ export interface X86CpuPort {
   load(cpu: number, state: X86State): void;
   /** Current state of CPU `cpu`. */
   read(cpu: number): X86State;
+  /**
+   * The CPU takes its pending maskable interrupt (the INTA cycle through its local APIC or the
+   * 8259), as happens when the modelled kernel code enters an interrupt handler; returns the
+   * vector.
+   */
+  acknowledgeInterrupt(cpu: number): number;
   /** RDMSR. */
   rdmsr(cpu: number, msr: number): bigint;
   /** WRMSR (the machine forwards IA32_APIC_BASE to the local APIC). */

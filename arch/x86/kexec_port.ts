@@ -7,6 +7,7 @@
 
 import type { CpuCore } from "../../hw/cpu.ts";
 import type { X86Cpu } from "./cpu.ts";
+import { loadPdptes } from "./paging.ts";
 import { GPR_NAMES, type X86CpuPort, type X86Segment, type X86State } from "./kexec_cpu.ts";
 import { I386Kexec } from "./kexec_32.ts";
 import { X8664Kexec } from "./kexec_64.ts";
@@ -63,6 +64,13 @@ export function x86CpuPort(cpus: readonly CpuCore[]): X86CpuPort {
       if (f.efer) c.setEfer(s.efer);
       c.setCr(3, s.cr3);
       c.setCr(0, s.cr0);
+      // PAE paging outside long mode: the PDPTE registers are loaded from CR3, as the MOV to CR3
+      // the kernel did would (X86Cpu.setCr's own check compares a signed CR0 and misses it).
+      if (
+        (s.cr0 & 0x80000001n) === 0x80000001n && (s.cr4 & 0x20n) !== 0n && (s.efer & 0x400n) === 0n
+      ) {
+        loadPdptes(c, false);
+      }
       for (const name of SEGS) {
         const seg = s[name];
         c.setSegment(name, {
@@ -108,6 +116,7 @@ export function x86CpuPort(cpus: readonly CpuCore[]): X86CpuPort {
         runState: rs === "halted" || rs === "stopped" ? rs : "running",
       };
     },
+    acknowledgeInterrupt: (i) => cpu(i).env.pins.acknowledge(),
     rdmsr: (i, msr) => cpu(i).readMsr(msr),
     wrmsr: (i, msr, value) => cpu(i).writeMsr(msr, value),
   };

@@ -473,7 +473,12 @@ export abstract class X86Kexec implements KexecArch {
     }
     for (const c of others) {
       hw.on(c, () => {
-        if (st.useLapic) hw.apicWrite(APIC.EOI, 0); // ack_APIC_irq in the IPI handler
+        if (st.useLapic) {
+          // The IPI is taken (INTA: IRR -> ISR), then smp_call_function_interrupt's ack_APIC_irq.
+          const v = this.port.acknowledgeInterrupt(c);
+          hw.apicWrite(APIC.EOI, 0);
+          k.log("smp_call_function_interrupt", `cpu ${c}: vector 0x${v.toString(16)}, EOI`);
+        }
         st.online.delete(c);
         if (st.useLapic) this.disableLocalApicFull(k, hw);
         k.log("stop_this_cpu", `cpu ${c} offline, halted${targetsIf ? " (interrupts on)" : ""}`);

@@ -101,6 +101,7 @@ function world(options: {
       if (!s) throw new Error(`cpu ${cpu} has no kernel state`);
       return s;
     },
+    acknowledgeInterrupt: (cpu) => cores[cpu].env.pins.acknowledge(),
     rdmsr: (cpu, msr) => msrs.get(`${cpu}:${msr}`) ?? (msr === 0x1b ? 0xfee00000n : 0n),
     wrmsr: (cpu, msr, v) => {
       msrs.set(`${cpu}:${msr}`, v);
@@ -195,6 +196,8 @@ for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
     );
     assertEquals(lapic(w, 0, "lvt1") & 0x10700, 0x400);
     assertEquals(lapic(w, 1, "svr") & 0x100, 0, "AP software-disabled by stop_this_cpu");
+    assertEquals(snap(w).lapic[1].irr_vectors, [], "the stop IPI was taken");
+    assertEquals(snap(w).lapic[1].isr_vectors, [], "and acknowledged with EOI");
     assertEquals(w.loads.get(1)!.runState, "stopped");
     const s = w.loads.get(0)!;
     const A = img.controlCodePage;
