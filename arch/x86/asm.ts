@@ -252,6 +252,8 @@ interface Lin {
   c: bigint;
   regs: { reg: Reg; k: bigint }[];
   known: boolean;
+  /** Coefficient of not-yet-defined symbols (first pass); the value is known when it is 0. */
+  u: bigint;
   /** Net count of section-relative terms (labels, `$`, `$$`): non-zero means relocatable. */
   rel: number;
 }
@@ -265,63 +267,64 @@ interface Env {
 
 const mask64 = (v: bigint) => BigInt.asIntN(64, v);
 
+function lin(c: bigint, regs: Lin["regs"], u: bigint, rel: number): Lin {
+  return { c, regs, known: u === 0n, u, rel };
+}
+
 function evalLin(e: Expr, env: Env): Lin {
   switch (e.k) {
     case "num":
-      return { c: e.v, regs: [], known: true, rel: 0 };
+      return lin(e.v, [], 0n, 0);
     case "here":
-      return { c: env.here, regs: [], known: true, rel: 1 };
+      return lin(env.here, [], 0n, 1);
     case "base":
-      return { c: env.base, regs: [], known: true, rel: 1 };
+      return lin(env.base, [], 0n, 1);
     case "reg":
-      return { c: 0n, regs: [{ reg: e.reg, k: 1n }], known: true, rel: 0 };
+      return lin(0n, [{ reg: e.reg, k: 1n }], 0n, 0);
     case "sym": {
       const v = env.lookup(e.name, e.col);
-      return { c: v?.v ?? 0n, regs: [], known: v !== undefined, rel: v?.rel ?? 1 };
+      // Like nasm's first pass, a not-yet-defined symbol is one "unknown" unit: the units of two
+      // unknown symbols cancel in a difference (so `fwd1 - fwd2` is a known 0 there).
+      return v ? lin(v.v, [], 0n, v.rel) : lin(0n, [], 1n, 0);
     }
     case "un": {
       const a = evalLin(e.a, env);
       if (e.op === "+") return a;
       if (e.op === "-") {
-        return {
-          c: mask64(-a.c),
-          regs: a.regs.map((r) => ({ reg: r.reg, k: -r.k })),
-          known: a.known,
-          rel: -a.rel,
-        };
+        return lin(mask64(-a.c), a.regs.map((r) => ({ reg: r.reg, k: -r.k })), -a.u, -a.rel);
       }
       if (a.regs.length) throw new LineError(`Invalid use of a register with '${e.op}'`, e.col);
-      if (e.op === "~") return { c: mask64(~a.c), regs: [], known: a.known, rel: a.rel ? 1 : 0 };
-      return { c: a.c === 0n ? 1n : 0n, regs: [], known: a.known, rel: a.rel ? 1 : 0 };
+      if (!a.known) return lin(0n, [], 1n, 0);
+      if (e.op === "~") return lin(mask64(~a.c), [], 0n, a.rel ? 1 : 0);
+      return lin(a.c === 0n ? 1n : 0n, [], 0n, a.rel ? 1 : 0);
     }
     case "bin": {
       const a = evalLin(e.a, env);
       const b = evalLin(e.b, env);
-      const known = a.known && b.known;
       if (e.op === "+" || e.op === "-") {
         const s = e.op === "+" ? 1n : -1n;
-        return {
-          c: mask64(a.c + s * b.c),
-          regs: [...a.regs, ...b.regs.map((r) => ({ reg: r.reg, k: s * r.k }))],
-          known,
-          rel: a.rel + Number(s) * b.rel,
-        };
+        const regs = [...a.regs, ...b.regs.map((r) => ({ reg: r.reg, k: s * r.k }))];
+        // nasm drops the constant and relocation parts when unknown units are involved
+        if (a.u !== 0n || b.u !== 0n) return lin(0n, regs, a.u + s * b.u, 0);
+        return lin(mask64(a.c + s * b.c), regs, 0n, a.rel + Number(s) * b.rel);
       }
       if (e.op === "*") {
         if (a.regs.length && b.regs.length) {
           throw new LineError("Invalid effective address: register multiplied by register", e.col);
         }
-        const [l, r] = a.regs.length ? [a, b] : [b, a];
-        return {
-          c: mask64(l.c * r.c),
-          regs: l.regs.map((x) => ({ reg: x.reg, k: x.k * r.c })),
-          known,
-          rel: a.rel || b.rel ? 1 : 0,
-        };
+        if (!a.known && !b.known) return lin(0n, [], 1n, 0);
+        const [l, r] = a.regs.length || !a.known ? [a, b] : [b, a];
+        return lin(
+          mask64(l.c * r.c),
+          l.regs.map((x) => ({ reg: x.reg, k: x.k * r.c })),
+          l.u * r.c,
+          a.rel || b.rel ? 1 : 0,
+        );
       }
       if (a.regs.length || b.regs.length) {
         throw new LineError(`Invalid use of a register with '${e.op}'`, e.col);
       }
+      if (!a.known || !b.known) return lin(0n, [], 1n, 0);
       const x = a.c, y = b.c;
       const ux = BigInt.asUintN(64, x), uy = BigInt.asUintN(64, y);
       let c: bigint;
@@ -330,10 +333,7 @@ function evalLin(e: Expr, env: Env): Lin {
         case "//":
         case "%":
         case "%%":
-          if (y === 0n) {
-            if (!known && !env.final) return { c: 0n, regs: [], known, rel: 0 };
-            throw new LineError("Division by zero", e.col);
-          }
+          if (y === 0n) throw new LineError("Division by zero", e.col);
           if (e.op === "/") c = ux / uy;
           else if (e.op === "%") c = ux % uy;
           else if (e.op === "//") c = x / y;
@@ -357,7 +357,7 @@ function evalLin(e: Expr, env: Env): Lin {
         default:
           throw new LineError(`Unknown operator: ${e.op}`, e.col);
       }
-      return { c: mask64(c), regs: [], known, rel: a.rel || b.rel ? 1 : 0 };
+      return lin(mask64(c), [], 0n, a.rel || b.rel ? 1 : 0);
     }
   }
 }
@@ -395,7 +395,14 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
     case "far": {
       const seg = evalScalar(o.seg, env);
       const off = evalScalar(o.off, env);
-      return { k: "far", col: o.col, seg: seg.v, off: off.v, size: o.size };
+      return {
+        k: "far",
+        col: o.col,
+        seg: seg.v,
+        off: off.v,
+        size: o.size,
+        offReloc: off.rel !== 0,
+      };
     }
     case "str": {
       // a string operand of an instruction is a character constant
@@ -454,6 +461,7 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
         scale,
         disp: l.c,
         reloc: l.rel !== 0,
+        known: l.known,
         rel,
         dispSize: o.dispSize,
         far: o.far,
@@ -586,7 +594,8 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           }
           // nasm: `$` inside TIMES is the start of the whole line, not of each repetition
           for (let i = 0n; i < count; i++) {
-            emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, stat });
+            const jumps = pass > 12 ? "grow" : "free";
+            emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, stat, jumps });
             if (out.length > MAX_OUTPUT) {
               throw new LineError(`Output larger than ${MAX_OUTPUT} bytes`, 0);
             }
@@ -640,6 +649,7 @@ function emitStmt(
     sticky: { long?: boolean };
     final: boolean;
     stat: { maxAlign: bigint };
+    jumps: "free" | "grow";
   },
 ) {
   switch (st.k) {
@@ -669,6 +679,7 @@ function emitStmt(
           oprefix,
           aprefix,
           sticky: c.sticky,
+          jumps: c.jumps,
           final: c.final,
         });
         for (const b of bytes) out.push(b);
@@ -690,8 +701,8 @@ function emitStmt(
         if (it.k !== "imm" || it.size !== undefined) {
           throw new LineError("Invalid data item: expected a number, string or label", it.col);
         }
-        const { v } = evalScalar(it.expr, env);
-        if (c.final && st.width < 8) {
+        const { v, rel } = evalScalar(it.expr, env);
+        if (c.final && st.width < 8 && rel === 0) {
           const bits = BigInt(st.width * 8);
           if (v < -(1n << bits) || v >= 1n << bits) {
             throw new LineError(`Value does not fit in ${st.width * 8} bits: ${v}`, it.col);

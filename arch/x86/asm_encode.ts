@@ -21,6 +21,8 @@ export type Op =
     disp: bigint;
     /** The displacement involves labels (nasm keeps the full-size form for those). */
     reloc: boolean;
+    /** False while a forward reference is unresolved (nasm then assumes a full displacement). */
+    known?: boolean;
     rel: boolean;
     dispSize?: number;
     far?: boolean;
@@ -38,7 +40,7 @@ export type Op =
     near?: boolean;
     far?: boolean;
   }
-  | { k: "far"; col: number; seg: bigint; off: bigint; size?: number };
+  | { k: "far"; col: number; seg: bigint; off: bigint; size?: number; offReloc?: boolean };
 
 /** Encoder context for one instruction. */
 export interface EncCtx {
@@ -54,6 +56,12 @@ export interface EncCtx {
   aprefix?: number;
   /** Per-statement memory across passes: once a jump is long it stays long. */
   sticky: { long?: boolean };
+  /**
+   * Jump sizing: `free` recomputes every jump from the current label estimates each pass (nasm's
+   * plain iteration); `grow` (late passes) makes out-of-range jumps long for good so that the
+   * passes are guaranteed to converge.
+   */
+  jumps?: "free" | "grow";
   /** Whether all values are final (last pass): range errors are raised only then. */
   final: boolean;
 }
@@ -306,6 +314,10 @@ function fitsS8(v: bigint, size: number): boolean {
 }
 
 /** Checks that a value fits in `bytes` bytes (signed or unsigned); raises only in the last pass. */
+/**
+ * Range check of an immediate. Callers pass 0 for relocatable values (labels): nasm truncates
+ * those silently in flat binaries (e.g. 16-bit offsets of labels above 64 KiB).
+ */
 function checkImm(ctx: EncCtx, v: bigint, bytes: number, col: number, signedOnly = false) {
   if (!ctx.final || bytes === 8) return;
   const bits = BigInt(bytes * 8);
@@ -397,7 +409,8 @@ function encodeMem(
     }
     const rm = RM[names];
     if (rm === undefined) fail(`Invalid 16-bit effective address: ${names}`, m.col);
-    if (m.dispSize === 16 || (!m.dispSize && (m.reloc || disp < -128n || disp > 127n))) {
+    const full = m.reloc || m.known === false;
+    if (m.dispSize === 16 || (!m.dispSize && (full || disp < -128n || disp > 127n))) {
       b.push(0x80 | r3 | rm, Number(disp & 0xffn), Number((disp >> 8n) & 0xffn));
     } else if (disp !== 0n || rm === 6 || m.dispSize === 8) {
       b.push(0x40 | r3 | rm, Number(disp & 0xffn));
@@ -417,7 +430,8 @@ function encodeMem(
     }
   }
   if (!base && !index) {
-    if (m.rel) {
+    // nasm's first pass encodes [rel fwd] with an unknown target as an absolute address
+    if (m.rel && m.known !== false) {
       b.push(0x05 | r3);
       out.ripAt = b.length;
       out.ripTarget = m.disp;
@@ -440,7 +454,7 @@ function encodeMem(
   if (!base) mod = 0;
   else if (m.dispSize === 32) mod = 2;
   else if (m.dispSize === 8) mod = 1;
-  else if (m.reloc) mod = 2;
+  else if (m.reloc || m.known === false) mod = 2;
   else if (disp32 === 0n && (base.num & 7) !== 5) mod = 0;
   else if (disp32 >= -128n && disp32 <= 127n) mod = 1;
   else mod = 2;
@@ -592,12 +606,13 @@ function relBranch(
   const nearOsz = bits === 64 || osz === bits || osz === 8 ? undefined : osz;
   if (!near) return emit({ op: short, rel: [t.v, 1] }, ctx);
   if (bits === 64 && t.size !== undefined && t.size !== 64) badCombo("jump", t.col);
-  if (t.near || t.strict && !t.short) ctx.sticky.long = true;
-  if (!t.short && !ctx.sticky.long && !t.known) return emit({ op: short, rel: [t.v, 1] }, ctx);
-  if (!t.short && !ctx.sticky.long) {
-    const d = t.v - (ctx.addr + BigInt(ctx.prefixes.length + short.length + 1));
+  const forced = t.near || (t.strict && !t.short);
+  if (!t.short && !forced && !ctx.sticky.long) {
+    if (!t.known) return emit({ op: short, rel: [t.v, 1] }, ctx); // optimistic, as nasm
+    const end = ctx.addr + BigInt(ctx.prefixes.length + short.length + 1);
+    const d = BigInt.asIntN(bits === 64 ? 64 : bits === 32 ? 32 : 16, t.v - end);
     if (d >= -128n && d <= 127n) return emit({ op: short, rel: [t.v, 1] }, ctx);
-    ctx.sticky.long = true;
+    if (ctx.jumps === "grow") ctx.sticky.long = true;
   }
   if (t.short) return emit({ op: short, rel: [t.v, 1] }, ctx);
   return emit({ op: near, rel: [t.v, nearBytes], osz: nearOsz, d64: true }, ctx);
@@ -732,7 +747,7 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
         return emit({ op: [0x0f, base + 1], osz: sz, reg: s.reg.num, rm: d }, ctx);
       }
       if (!isImm(c)) return badCombo(m, c.col);
-      checkImm(ctx, c.v, 1, c.col);
+      checkImm(ctx, c.reloc ? 0n : c.v, 1, c.col);
       return emit({ op: [0x0f, base], osz: sz, reg: s.reg.num, rm: d, imms: [[c.v, 1]] }, ctx);
     }
     case "bt":
@@ -752,7 +767,7 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
       const sz = sizeOf(d);
       if (sz === undefined) return fail(`Operation size not specified: ${m}`, d.col);
       checkOsz(sz, [16, 32, 64], m, d.col);
-      checkImm(ctx, s.v, 1, s.col);
+      checkImm(ctx, s.reloc ? 0n : s.v, 1, s.col);
       return emit({ op: [0x0f, 0xba], osz: sz, reg: 4 + n, rm: d, imms: [[s.v, 1]] }, ctx);
     }
     case "bsf":
@@ -828,7 +843,7 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
       if (ops.length === 0) return emit({ op: [far ? 0xcb : 0xc3] }, ctx);
       const o = ops[0];
       if (!isImm(o)) return badCombo(m, o.col);
-      checkImm(ctx, o.v, 2, o.col);
+      checkImm(ctx, o.reloc ? 0n : o.v, 2, o.col);
       return emit({ op: [far ? 0xca : 0xc2], imms: [[o.v, 2]] }, ctx);
     }
     case "iret":
@@ -838,15 +853,15 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
       needOps(ops, 1, m);
       const o = ops[0];
       if (!isImm(o)) return badCombo(m, o.col);
-      checkImm(ctx, o.v, 1, o.col);
+      checkImm(ctx, o.reloc ? 0n : o.v, 1, o.col);
       return emit({ op: [0xcd], imms: [[o.v, 1]] }, ctx);
     }
     case "enter": {
       needOps(ops, 2, m);
       const [a, b] = ops;
       if (!isImm(a) || !isImm(b)) return badCombo(m, a.col);
-      checkImm(ctx, a.v, 2, a.col);
-      checkImm(ctx, b.v, 1, b.col);
+      checkImm(ctx, a.reloc ? 0n : a.v, 2, a.col);
+      checkImm(ctx, b.reloc ? 0n : b.v, 1, b.col);
       return emit({ op: [0xc8], imms: [[a.v, 2], [b.v, 1]] }, ctx);
     }
     case "in":
@@ -861,7 +876,7 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
       const base = m === "in" ? 0 : 2;
       if (p.k === "reg" && p.reg.name === "dx") return emit({ op: [0xec + base + w], osz }, ctx);
       if (!isImm(p)) return badCombo(m, p.col);
-      checkImm(ctx, p.v, 1, p.col);
+      checkImm(ctx, p.reloc ? 0n : p.v, 1, p.col);
       return emit({ op: [0xe4 + base + w], osz, imms: [[p.v, 1]] }, ctx);
     }
     case "lgdt":
@@ -958,17 +973,19 @@ function encAlu(n: number, m: string, ops: Op[], ctx: EncCtx): number[] {
     }
     const acc = isGpr(d) && d.reg.num === 0 && !d.reg.high8;
     if (sz === 8) {
-      checkImm(ctx, s.v, 1, s.col);
+      checkImm(ctx, s.reloc ? 0n : s.v, 1, s.col);
       if (acc) return emit({ op: [0x04 + n * 8], imms: [[s.v, 1]] }, ctx);
       return emit({ op: [0x80], reg: n, rm: d, imms: [[s.v, 1]] }, ctx);
     }
     const ib = immBytes(sz);
     const wantByte = s.size === 8 || (!s.strict && !s.reloc && fitsS8(s.v, sz));
     if (wantByte) {
-      if (ctx.final && !fitsS8(s.v, sz)) fail(`Value does not fit in 8 bits: ${s.v}`, s.col);
+      if (ctx.final && !s.reloc && !fitsS8(s.v, sz)) {
+        fail(`Value does not fit in 8 bits: ${s.v}`, s.col);
+      }
       return emit({ op: [0x83], osz: sz, reg: n, rm: d, imms: [[s.v, 1]] }, ctx);
     }
-    checkImm(ctx, s.v, ib, s.col, sz === 64);
+    checkImm(ctx, s.reloc ? 0n : s.v, ib, s.col, sz === 64);
     if (acc) return emit({ op: [0x05 + n * 8], osz: sz, imms: [[s.v, ib]] }, ctx);
     return emit({ op: [0x81], osz: sz, reg: n, rm: d, imms: [[s.v, ib]] }, ctx);
   }
@@ -1007,7 +1024,7 @@ function encTest(ops: Op[], ctx: EncCtx): number[] {
     immSizeMatch(m, sz, s);
     const acc = isGpr(d) && d.reg.num === 0 && !d.reg.high8;
     const ib = immBytes(sz);
-    checkImm(ctx, s.v, ib, s.col, sz === 64);
+    checkImm(ctx, s.reloc ? 0n : s.v, ib, s.col, sz === 64);
     if (acc) {
       return emit({
         op: [sz === 8 ? 0xa8 : 0xa9],
@@ -1084,7 +1101,7 @@ function encMov(ops: Op[], ctx: EncCtx): number[] {
         return emit({ op: [0xb8], osz: 64, plusr: d.reg, imms: [[s.v, 8]] }, ctx);
       }
       const ib = immBytes(sz);
-      checkImm(ctx, s.v, ib, s.col);
+      checkImm(ctx, s.reloc ? 0n : s.v, ib, s.col);
       return emit({
         op: [sz === 8 ? 0xb0 : 0xb8],
         osz: sz === 8 ? undefined : sz,
@@ -1093,7 +1110,7 @@ function encMov(ops: Op[], ctx: EncCtx): number[] {
       }, ctx);
     }
     const ib = immBytes(sz);
-    checkImm(ctx, s.v, ib, s.col, sz === 64);
+    checkImm(ctx, s.reloc ? 0n : s.v, ib, s.col, sz === 64);
     return emit({
       op: [sz === 8 ? 0xc6 : 0xc7],
       osz: sz === 8 ? undefined : sz,
@@ -1168,7 +1185,7 @@ function encImul(ops: Op[], ctx: EncCtx): number[] {
     return emit({ op: [0x6b], osz: sz, reg: d.reg.num, rm: s, imms: [[i.v, 1]] }, ctx);
   }
   const ib = immBytes(sz);
-  checkImm(ctx, i.v, ib, i.col, sz === 64);
+  checkImm(ctx, i.reloc ? 0n : i.v, ib, i.col, sz === 64);
   return emit({ op: [0x69], osz: sz, reg: d.reg.num, rm: s, imms: [[i.v, ib]] }, ctx);
 }
 
@@ -1184,10 +1201,11 @@ function encShift(n: number, m: string, ops: Op[], ctx: EncCtx): number[] {
     return emit({ op: [0xd2 + w], osz, reg: n, rm: d }, ctx);
   }
   if (!isImm(c)) return badCombo(m, c.col);
-  if (c.known && c.v === 1n && !c.strict && !c.reloc) {
+  // nasm is optimistic about an unknown count in early passes: it assumes 1
+  if ((!c.known || c.v === 1n) && !c.strict && !c.reloc) {
     return emit({ op: [0xd0 + w], osz, reg: n, rm: d }, ctx);
   }
-  checkImm(ctx, c.v, 1, c.col);
+  checkImm(ctx, c.reloc ? 0n : c.v, 1, c.col);
   return emit({ op: [0xc0 + w], osz, reg: n, rm: d, imms: [[c.v, 1]] }, ctx);
 }
 
@@ -1262,7 +1280,7 @@ function encPushPop(m: string, ops: Op[], ctx: EncCtx): number[] {
       return emit({ op: [0x6a], osz: sz, d64: true, imms: [[o.v, 1]] }, ctx);
     }
     const ib = sz === 16 ? 2 : 4;
-    checkImm(ctx, o.v, ib, o.col, sz === 64);
+    checkImm(ctx, o.reloc ? 0n : o.v, ib, o.col, sz === 64);
     return emit({ op: [0x68], osz: sz, d64: true, imms: [[o.v, ib]] }, ctx);
   }
   return badCombo(m, o.col);
@@ -1280,7 +1298,7 @@ function encJmpCall(m: string, ops: Op[], ctx: EncCtx): number[] {
     const sz = o.size ?? bits;
     checkOsz(sz, [16, 32], m, o.col);
     const ob = sz / 8;
-    checkImm(ctx, o.off, ob, o.col);
+    checkImm(ctx, o.offReloc ? 0n : o.off, ob, o.col);
     checkImm(ctx, o.seg, 2, o.col);
     return emit({ op: [jmp ? 0xea : 0x9a], osz: sz, imms: [[o.off, ob], [o.seg, 2]] }, ctx);
   }
