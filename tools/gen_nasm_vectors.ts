@@ -819,6 +819,89 @@ for (const bits of [16, 32, 64] as Bits[]) {
   PROGRAMS.push({ name: `label-operands-${bits}`, bits, source: body.join("\n") + "\n" });
 }
 
+// Seeded random programs mixing labels, forward references, equ, times, align and jumps of all
+// reaches: they exercise nasm's multi-pass size optimisation (kept only when nasm is silent).
+function randomProgram(seed: number): { bits: Bits; source: string } {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const rnd = (n: number) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+  const pick = <T>(a: T[]) => a[rnd(a.length)];
+  const bits = pick([16, 32, 64] as Bits[]);
+  const acc = bits === 16 ? "ax" : "eax";
+  const bx = bits === 16 ? "bx" : bits === 32 ? "ebx" : "rbx";
+  const cx = bits === 16 ? "cx" : "ecx";
+  const nl = 3 + rnd(6);
+  const labels = Array.from({ length: nl }, (_, i) => `L${i}`);
+  const lines: string[] = [];
+  if (rnd(2)) lines.push(`org ${pick(["0x7c00", "0x100000", "0x1000", "0x10"])}`);
+  let li = 0;
+  for (let i = 0; i < 40; i++) {
+    const r = rnd(24);
+    const L = pick(labels);
+    if (r === 0 && li < nl) lines.push(`${labels[li++]}:`);
+    else if (r === 1) lines.push(`${pick(["jmp", "jz", "jnz", "jc", "call", "ja", "jl"])} ${L}`);
+    else if (r === 2) lines.push(`times ${rnd(140)} ${pick(["nop", "db 1", "dw 2"])}`);
+    else if (r === 3) lines.push(`align ${pick([2, 4, 8, 16])}`);
+    else if (r === 4) {
+      lines.push(`mov ${acc}, ${pick([L, "C1", "C2", "C3", `${L}-L0`, "$-$$", "0x80"])}`);
+    } else if (r === 5) {
+      lines.push(`add ${acc}, ${pick([L, "C1", "C2", "C3", `${L}-L0`, "$-$$", "-1", "0x7f"])}`);
+    } else if (r === 6) lines.push(`mov ${acc}, [${bx}+${pick([L, "C1", "C2", `${L}-L0`, "4"])}]`);
+    else if (r === 7) lines.push(`push ${pick([L, "C1", "C2", `${L}-L0`, "0x100"])}`);
+    else if (r === 8) lines.push(`.loc${i}: dec ${cx}`, `jnz .loc${i}`);
+    else if (r === 9) lines.push(`loop ${pick(labels.slice(0, Math.max(li, 1)))}`);
+    else if (r === 10) lines.push(`db ${pick(["'abc'", "C1", "0", "(C3 >> 4) & 0xff"])}`);
+    else if (r === 11) lines.push(`dd ${pick([L, "C3", `${L}-L0`])}`);
+    else if (r === 12) lines.push("jmp short $+2");
+    else if (r === 13) lines.push(`cmp byte [${L}], C1`);
+    else if (r === 14) lines.push(`lea ${acc}, [${bx}*4+${L}]`);
+    else if (r === 15) lines.push(`imul ${acc}, ${acc}, ${pick(["C1", "C3", `${L}-L0`, L])}`);
+    else if (r === 16 && bits === 64) {
+      lines.push(`lea rax, [rel ${L}]`, `mov rcx, ${pick([L, "C3", "0x123456789"])}`);
+    } else if (r === 17) lines.push(`shl ${acc}, ${pick(["1", "C1", "L1-L1+1"])}`);
+    else if (r === 18) lines.push(`mov ${acc}, [${L}]`);
+    else if (r === 19) lines.push(`jmp ${pick(["near", "short"])} ${L}`);
+    else if (r === 20) lines.push(`dw ${pick(["C1", `${L}-L0`, "$-$$"])}, 0x55aa`);
+    else if (r === 21) lines.push(`test ${acc}, ${pick(["C3", "C1", "0x8000"])}`);
+    else {
+      lines.push(
+        pick(["ret", "cli", "hlt", "rep movsb", `xor ${acc}, ${acc}`, `inc ${cx}`, "cld"]),
+      );
+    }
+  }
+  while (li < nl) lines.push(`${labels[li++]}:`);
+  lines.push("C1 equ 5", "C2 equ L1 - L0", "C3 equ 0x1234");
+  return { bits, source: `bits ${bits}\n` + lines.join("\n") + "\n" };
+}
+
+const randomPrograms: { seed: number; source: string; hex: string }[] = [];
+for (let seed = 1; randomPrograms.length < 300 && seed < 2000; seed++) {
+  const { source } = randomProgram(seed);
+  await Deno.writeTextFile(`${TMP}/r.asm`, source);
+  const r = await run(["nasm", "-f", "bin", "-o", `${TMP}/r.bin`, `${TMP}/r.asm`]);
+  if (r.code !== 0 || r.err.includes("warning")) continue;
+  const bin = await Deno.readFile(`${TMP}/r.bin`);
+  randomPrograms.push({
+    seed,
+    source,
+    hex: [...bin].map((b) => b.toString(16).padStart(2, "0")).join(""),
+  });
+}
+await Deno.writeTextFile(
+  `${OUT}/nasm_random_programs.json`,
+  JSON.stringify({
+    nasm: nasmVersion,
+    command: "nasm -f bin -o out.bin in.asm",
+    programs: randomPrograms,
+  }) +
+    "\n",
+);
+console.log(`random programs: ${randomPrograms.length}`);
+
 for (const bits of [16, 32, 64] as Bits[]) {
   const lines = genLines(bits);
   const { vectors, rejected, warned } = await assembleLines(bits, lines);

@@ -328,3 +328,22 @@ Deno.test("assemble: the kexec relocation stubs match their committed nasm outpu
   ];
   for (const [key, src] of table) assertEquals(hex(assemble(src).bytes), RELOCATE_GOLDEN[key], key);
 });
+
+Deno.test("assemble: seeded random programs are byte-identical to nasm (multi-pass sizing)", async () => {
+  const url = new URL("./testdata/nasm_random_programs.json", import.meta.url);
+  const data = JSON.parse(await Deno.readTextFile(url)) as {
+    programs: { seed: number; source: string; hex: string }[];
+  };
+  assert(data.programs.length >= 250);
+  const bad: number[] = [];
+  for (const p of data.programs) {
+    let got: string;
+    try {
+      got = hex(assemble(p.source).bytes);
+    } catch (e) {
+      got = String(e);
+    }
+    if (got !== p.hex) bad.push(p.seed);
+  }
+  assertEquals(bad, []);
+});
