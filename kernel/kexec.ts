@@ -48,6 +48,8 @@ export interface KexecLoadArgs {
   readonly nrSegments?: number;
   /** Flags word (default 0). */
   readonly flags?: number;
+  /** Set KEXEC_ON_CRASH in the flags (the scenario's `crash: true`). */
+  readonly crash?: boolean;
   /** Word size of the calling process: 64-bit callers on x86_64 are native; 32 uses compat. */
   readonly caller?: 32 | 64;
   /** The caller has CAP_SYS_BOOT (default true). */
@@ -151,7 +153,7 @@ export class Kexec {
   }
 
   #compat(args: KexecLoadArgs): SyscallResult {
-    const flags = (args.flags ?? 0) >>> 0;
+    const flags = ((args.flags ?? 0) | (args.crash ? KEXEC_ON_CRASH : 0)) >>> 0;
     const nr = args.nrSegments ?? args.segments?.length ?? 0;
     if (((flags & KEXEC_ARCH_MASK) >>> 0) === KEXEC_ARCH_DEFAULT) {
       this.#log("compat_sys_kexec_load", "KEXEC_ARCH_DEFAULT from a 32-bit caller: -EINVAL");
@@ -181,7 +183,7 @@ export class Kexec {
   #sys(args: KexecLoadArgs, segs: readonly UserSegment[] | null): SyscallResult {
     const cfg = this.#k.config;
     const b = cfg.behaviour;
-    const flags = (args.flags ?? 0) >>> 0;
+    const flags = ((args.flags ?? 0) | (args.crash ? KEXEC_ON_CRASH : 0)) >>> 0;
     const nr = args.nrSegments ?? segs?.length ?? 0;
     const fail = (errno: Errno, reason: string): SyscallResult => {
       this.#log("sys_kexec_load", `${reason}: -${errno}`);

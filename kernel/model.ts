@@ -20,6 +20,7 @@ import { PageAllocator, zonesFor } from "./page_alloc.ts";
 import { type RebootArgs, sysReboot } from "./reboot.ts";
 import { panic, type PanicArgs, type PanicResult } from "./crash.ts";
 import { KernelConfig } from "./versions.ts";
+import type { Snapshot } from "../hw/fields.ts";
 
 /** Options of {@linkcode KernelModel}. */
 export interface KernelModelOptions {
@@ -189,6 +190,30 @@ export class KernelModel {
       { k: this.#services, arch: this.arch, kexec: this.kexec, sysdevs: this.#boot!.sysdevClasses },
       args,
     );
+  }
+
+  /**
+   * Kernel state for expectations: version, the image slots, kexec_lock, crashk_res, online
+   * CPUs and /proc/iomem.
+   */
+  snapshot(): Snapshot {
+    const st = this.kexec.state;
+    const img = (i: typeof st.image) =>
+      i === null ? null : {
+        head: i.head,
+        control_page: i.controlCodePage,
+        entry: i.start,
+        segments: i.segments.length,
+      };
+    return {
+      version: this.config.version,
+      image: img(st.image),
+      crash_image: img(st.crashImage),
+      kexec_lock: st.locked,
+      crashkernel: { start: st.crashRegion.start, end: st.crashRegion.end },
+      online_cpus: [...this.arch.onlineCpus()],
+      iomem: this.iomem?.format() ?? "",
+    };
   }
 
   /** panic / oops / NMI watchdog on a CPU. */

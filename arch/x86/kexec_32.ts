@@ -345,7 +345,7 @@ export class I386Kexec extends X86Kexec {
     mem.write32(espPhys + 16, hasPae);
     this.load(cpu, {
       ...base,
-      gpr: { rsp: BigInt(esp) },
+      gpr: { ...this.callerRegisters, rsp: BigInt(esp) },
       rip: BigInt(A),
       rflags: 0x2,
       cs: flatSegment(KERNEL_CS_32, true),

@@ -282,6 +282,7 @@ export class X8664Kexec extends X86Kexec {
     this.load(cpu, {
       ...base,
       gpr: {
+        ...this.callerRegisters,
         rsp,
         rdi: BigInt(list),
         rsi: BigInt(code),

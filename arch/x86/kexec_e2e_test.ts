@@ -152,3 +152,24 @@ for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
     assertEquals(cpu.getGdtr(), { base: 0xffff810000000000n, limit: 0 });
   });
 }
+
+Deno.test("e2e x86_64: the R9/R10 quirk carries the caller's R10 into R9", () => {
+  const m = machine({ board: "opteron", cpu: { model: "opteron", count: 1 } });
+  const arch = createX86KexecArch(m, { arch: "x86_64" });
+  arch.callerRegisters = { r10: 0x1122334455667788n, r9: 0x99n, r11: 0x77n };
+  const kernel = new KernelModel(m, { version: "2.6.13", arch });
+  kernel.boot();
+  const img = new Uint8Array(4096);
+  img[0] = 0xf4;
+  assertEquals(
+    kernel.kexecLoad({ entry: 0x100000, segments: [{ buf: img, mem: 0x100000, memsz: 4096 }] })
+      .errno,
+    0,
+  );
+  assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+  assertEquals(m.run({ until: "halt", maxInstructions: 100_000 }).reason, "halted");
+  const cpu = m.cpus[0] as X86Cpu;
+  assertEquals(cpu.getGpr(10), 0x1122334455667788n, "R10 untouched");
+  assertEquals(cpu.getGpr(9), 0x1122334455667788n, "R9 = R10");
+  assertEquals(cpu.getGpr(11), 0n);
+});

@@ -83,6 +83,12 @@ export abstract class X86Kexec implements KexecArch {
   rebootCpu = -1;
   /** Physical address of crash_notes. */
   crashNotesAddr = 0;
+  /**
+   * What machine_kexec's compiled code leaves in the registers that are not arguments when it
+   * calls the stub (unknown for the real kernels; 0 unless a scenario or test sets them). The
+   * x86_64 stub's R9/R10 quirk makes R10's value visible in R9 at the new kernel's entry.
+   */
+  callerRegisters: Partial<Record<import("./kexec_cpu.ts").GprName, bigint>> = {};
   /** CPU states the kernel model last loaded (for crash regs). */
   protected readonly states = new Map<number, X86State>();
   #hw: PcHardware | undefined;
