@@ -24,7 +24,7 @@ export const KEXEC_ARCH_X86_64 = 62 << 16;
 /** KEXEC_ARCH_PPC. */
 export const KEXEC_ARCH_PPC = 20 << 16;
 /** KEXEC_FLAGS: legal low bits (2.6.13). */
-export const KEXEC_FLAGS = KEXEC_ON_CRASH;
+export const KEXEC_FLAGS: number = KEXEC_ON_CRASH;
 
 /** A segment as user space passes it (numbers or bigints; buf null = a faulting pointer). */
 export interface UserSegment {

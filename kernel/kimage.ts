@@ -50,7 +50,7 @@ export interface KexecSegment {
 }
 
 /** A slot of the entry list: the `head` field of the kimage or a guest physical address. */
-type Slot = "head" | number;
+export type Slot = "head" | number;
 
 /** Options for {@linkcode Kimage}. */
 export interface KimageOptions {
@@ -106,7 +106,7 @@ export class Kimage {
   /** Entry point. */
   start: bigint;
   /** Physical address of the control code page(s). */
-  controlCodePage = -1;
+  controlCodePage: number = -1;
   /** Segments. */
   readonly segments: readonly KexecSegment[];
   /** Blocks on control_pages (physical address, order). */

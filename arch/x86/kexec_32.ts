@@ -54,7 +54,9 @@ export const NR_CPUS = 32;
 
 /** The i386 kexec architecture. */
 export class I386Kexec extends X86Kexec {
+  /** Architecture name. */
   readonly name = "i386" as const;
+  /** asm-i386/kexec.h limits. */
   readonly limits: KexecLimits = {
     sourceMemoryLimit: 0xffffffffn,
     destinationMemoryLimit: 0xffffffffn,
@@ -72,6 +74,7 @@ export class I386Kexec extends X86Kexec {
     return phys + PAGE_OFFSET_32;
   }
 
+  /** Page tables, GDT, IDT and kernel text of the old kernel in guest memory. */
   protected bootMemory(
     k: Omit<KexecServices, "pages" | "allocControlPages">,
     params: BootParams,
@@ -153,6 +156,7 @@ export class I386Kexec extends X86Kexec {
     };
   }
 
+  /** The state of a CPU running kernel code at `rip` (kernel stack, segments, paging). */
   protected kernelState(
     cpu: number,
     rip: number,
@@ -182,6 +186,7 @@ export class I386Kexec extends X86Kexec {
     };
   }
 
+  /** The i8259 sysdev class with or without its shutdown method, per the patch switches. */
   protected i8259Sysdev(
     k: Omit<KexecServices, "pages" | "allocControlPages">,
     hw: PcHardware,
@@ -192,6 +197,7 @@ export class I386Kexec extends X86Kexec {
       : { name: "i8259" };
   }
 
+  /** disable_local_APIC, with the IA32_APIC_BASE step when the kernel enabled the APIC. */
   protected disableLocalApicFull(k: KexecServices, hw: PcHardware): void {
     hw.disableLocalApic({ thermal: true });
     if (this.state().enabledViaApicbase) {
@@ -214,12 +220,15 @@ export class I386Kexec extends X86Kexec {
     hw.on(cpu, () => this.disableLocalApicFull(k, hw));
   }
 
+  /** machine_kexec_prepare: nothing on i386. */
   machineKexecPrepare(k: KexecServices, _image: Kimage): void {
     k.log("machine_kexec_prepare", "i386: nothing to prepare");
   }
 
+  /** machine_kexec_cleanup: empty. */
   machineKexecCleanup(_k: KexecServices, _image: Kimage): void {}
 
+  /** machine_shutdown; returns the CPU the rebooting task ends up on. */
   machineShutdown(k: KexecServices, cpu: number): number {
     if (!k.config.patch("reboot-on-bsp")) {
       k.log("machine_shutdown", "not present (reboot-on-bsp patch off): CPUs and APICs untouched");
@@ -254,6 +263,7 @@ export class I386Kexec extends X86Kexec {
     return target;
   }
 
+  /** machine_crash_shutdown: NMI shootdown, lapic_shutdown, disable_IO_APIC, own note. */
   machineCrashShutdown(k: KexecServices, cpu: number, regs: CrashRegs | undefined): void {
     k.log("machine_crash_shutdown", `cpu ${cpu}: irqs off`);
     const own = regs ?? this.crashRegs(cpu);
@@ -269,6 +279,7 @@ export class I386Kexec extends X86Kexec {
     return this.crashNotesAddr + cpu * MAX_NOTE_BYTES;
   }
 
+  /** The CPU's registers as pt_regs. */
   crashRegs(cpu: number): CrashRegs {
     const s = this.port.read(cpu);
     const g = (n: keyof X86State["gpr"]) => (s.gpr[n] ?? 0n) & 0xffffffffn;
@@ -293,6 +304,7 @@ export class I386Kexec extends X86Kexec {
     };
   }
 
+  /** Store crash_notes[cpu]. */
   protected saveCrashNote(k: KexecServices, cpu: number, regs: CrashRegs): void {
     writeCrashNote32(k.machine.memory, this.noteAddr(cpu), { pid: 0, regs });
   }
@@ -321,6 +333,7 @@ export class I386Kexec extends X86Kexec {
     );
   }
 
+  /** machine_kexec: hand the CPU to the relocation stub. */
   machineKexec(k: KexecServices, image: Kimage, cpu: number): void {
     const b = k.config.behaviour;
     const mem = k.machine.memory;

@@ -55,7 +55,9 @@ const GIB = 0x40000000;
 
 /** The x86_64 kexec architecture. */
 export class X8664Kexec extends X86Kexec {
+  /** Architecture name. */
   readonly name = "x86_64" as const;
+  /** asm-x86_64/kexec.h limits. */
   readonly limits: KexecLimits = {
     sourceMemoryLimit: 0xffffffffffn,
     destinationMemoryLimit: 0xffffffffffn,
@@ -67,6 +69,7 @@ export class X8664Kexec extends X86Kexec {
   /** end_pfn << 12. */
   topOfRam = 0;
 
+  /** Page tables, GDT, IDT and kernel text of the old kernel in guest memory. */
   protected bootMemory(
     k: Omit<KexecServices, "pages" | "allocControlPages">,
     params: BootParams,
@@ -131,6 +134,7 @@ export class X8664Kexec extends X86Kexec {
     };
   }
 
+  /** The state of a CPU running kernel code at `rip` (kernel stack, segments, paging). */
   protected kernelState(
     cpu: number,
     rip: number,
@@ -159,6 +163,7 @@ export class X8664Kexec extends X86Kexec {
     };
   }
 
+  /** The i8259 sysdev class with or without its shutdown method, per the patch switches. */
   protected i8259Sysdev(
     k: Omit<KexecServices, "pages" | "allocControlPages">,
     hw: PcHardware,
@@ -169,6 +174,7 @@ export class X8664Kexec extends X86Kexec {
     return k.config.behaviour.crashImage ? { name: "i8259" } : undefined;
   }
 
+  /** disable_local_APIC (x86_64 has no MSR step). */
   protected disableLocalApicFull(_k: KexecServices, hw: PcHardware): void {
     hw.disableLocalApic();
   }
@@ -222,8 +228,10 @@ export class X8664Kexec extends X86Kexec {
     );
   }
 
+  /** machine_kexec_cleanup: empty. */
   machineKexecCleanup(_k: KexecServices, _image: Kimage): void {}
 
+  /** machine_shutdown; returns the CPU the rebooting task ends up on. */
   machineShutdown(k: KexecServices, cpu: number): number {
     if (!k.config.patch("reboot-on-bsp")) {
       k.log("machine_shutdown", "not present (reboot-on-bsp patch off): CPUs and APICs untouched");
@@ -250,10 +258,12 @@ export class X8664Kexec extends X86Kexec {
     return target;
   }
 
+  /** machine_crash_shutdown: empty in x86_64 2.6.13. */
   machineCrashShutdown(k: KexecServices, cpu: number, _regs: CrashRegs | undefined): void {
     k.log("machine_crash_shutdown", `cpu ${cpu}: x86_64 2.6.13 does nothing here`);
   }
 
+  /** The CPU's registers as pt_regs. */
   crashRegs(cpu: number): CrashRegs {
     const s = this.port.read(cpu);
     const out: Record<string, bigint> = {};
@@ -265,8 +275,10 @@ export class X8664Kexec extends X86Kexec {
     return out;
   }
 
+  /** No crash notes on x86_64 in 2.6.13. */
   protected saveCrashNote(_k: KexecServices, _cpu: number, _regs: CrashRegs): void {}
 
+  /** machine_kexec: hand the CPU to the relocation stub. */
   machineKexec(k: KexecServices, image: Kimage, cpu: number): void {
     const b = k.config.behaviour;
     const mem = k.machine.memory;

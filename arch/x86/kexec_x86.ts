@@ -30,7 +30,8 @@ import {
 } from "./kexec_pc.ts";
 import type { X86CpuPort, X86State } from "./kexec_cpu.ts";
 
-type BootServices = Omit<KexecServices, "pages" | "allocControlPages">;
+/** The services available during boot (no page allocator yet). */
+export type BootServices = Omit<KexecServices, "pages" | "allocControlPages">;
 
 /** Options for the x86 kexec architectures. */
 export interface X86KexecOptions {
@@ -80,7 +81,7 @@ export abstract class X86Kexec implements KexecArch {
   /** CONFIG_SMP of the booted kernel. */
   smp = true;
   /** reboot_cpu from `reboot=s`. */
-  rebootCpu = -1;
+  rebootCpu: number = -1;
   /** Physical address of crash_notes. */
   crashNotesAddr = 0;
   /**
@@ -371,6 +372,7 @@ export abstract class X86Kexec implements KexecArch {
   /** assign_irq_vector. */
   #nextVector: number = VECTORS.FIRST_DEVICE_32;
   #vectorOffset = 0;
+  /** assign_irq_vector: 0x31 + 8 steps, skipping the syscall vector. */
   protected assignIrqVector(irq: number): number {
     const st = this.state();
     const have = st.irqVector.get(irq);
