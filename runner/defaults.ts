@@ -1,9 +1,16 @@
 /**
- * Wires the runner to the project's machine and kernel models. Importing this module registers
- * the default {@linkcode MachineProvider} (hw/platforms.ts + arch/x86) and, once it exists, the
- * kernel model. Until a model exists its steps fail with a clear "not available yet" error.
+ * Wires the runner to the project's models. Importing this module registers the default
+ * {@linkcode MachineProvider} (PC boards of hw/platforms.ts, x86 CPUs and assembler of arch/x86).
+ * The kernel model is registered here once it plugs into {@linkcode registerKernelModel}; until
+ * then kernel steps fail with a clear "not available yet" error.
  *
  * @module
  */
 
-export {};
+import { pcMachineProvider } from "./machine_provider.ts";
+import { type MachineProvider, registerKernelModel, registerMachineProvider } from "./steps.ts";
+
+registerMachineProvider(pcMachineProvider);
+
+export type { MachineProvider };
+export { registerKernelModel };

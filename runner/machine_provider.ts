@@ -1,0 +1,48 @@
+/**
+ * The default {@linkcode MachineProvider}: PC boards from hw/platforms.ts with the x86 CPU models
+ * of arch/x86, and the x86 assembler for `asm:` images.
+ *
+ * @module
+ */
+
+import { assemble } from "../arch/x86/asm.ts";
+import { x86CpuFactory } from "../arch/x86/cpu.ts";
+import { x86Models } from "../arch/x86/models.ts";
+import { buildMachine, type MachineConfig } from "../hw/platforms.ts";
+import type { MachineProvider } from "./steps.ts";
+
+/**
+ * Builds PC machines and assembles x86 code.
+ *
+ * @example
+ * ```ts ignore
+ * import { pcMachineProvider } from "./machine_provider.ts";
+ * import { Trace } from "../hw/trace.ts";
+ * const machine = pcMachineProvider.build({ board: "pc-legacy" }, { trace: new Trace() });
+ * ```
+ */
+export const pcMachineProvider: MachineProvider = {
+  build(config, { trace }) {
+    return buildMachine(config as MachineConfig, {
+      cpu: (model) => (Object.hasOwn(x86Models, model) ? x86CpuFactory(model) : undefined),
+      models: Object.keys(x86Models),
+      trace,
+    });
+  },
+  assemble(source, options) {
+    if (options.arch === "ppc") {
+      throw Object.assign(new SyntaxError("PowerPC assembler not available yet"), {
+        line: (options.lineOffset ?? 0) + 1,
+        column: (options.columnOffset ?? 0) + 1,
+        detail: "the PowerPC assembler is not available yet",
+      });
+    }
+    return assemble(source, {
+      bits: options.bits,
+      org: options.org,
+      file: options.file,
+      lineOffset: options.lineOffset,
+      columnOffset: options.columnOffset,
+    });
+  },
+};
