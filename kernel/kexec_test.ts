@@ -633,3 +633,12 @@ Deno.test("compat_sys_kexec_load (x86_64, 32-bit caller)", () => {
   const img = s.kexec.state.image!;
   assertEquals(img.segments[0].mem, 0x100000n);
 });
+
+Deno.test("i386 PAE with RAM above 4 GiB: source pages stay below KEXEC_SOURCE_MEMORY_LIMIT", () => {
+  const s = setup({ version: "2.6.13", free: [{ start: 0x1000000, end: 0x400000000 }] });
+  const r = s.kexec.load({ entry: 0x100000, segments: [seg(0x100000, 0x4000)] });
+  assertEquals(r.errno, 0, r.reason);
+  for (const [, e] of s.kexec.state.image!.entries()) {
+    assert(e < 2 ** 32, `entry 0x${e.toString(16)}`);
+  }
+});

@@ -259,14 +259,12 @@ export class Kimage {
       this.destPages.splice(i, 1);
       return dest;
     }
-    const sourcePfnLimit = this.#limits.sourceMemoryLimit >> 12n;
+    // Pages with pfn > KEXEC_SOURCE_MEMORY_LIMIT >> 12 would go to unuseable_pages and be
+    // retried; the allocator skips them directly (see PageAllocator.alloc).
+    const belowPfn = Number(this.#limits.sourceMemoryLimit >> 12n) + 1;
     for (;;) {
-      const addr = this.#pages.alloc(gfp, 0);
+      const addr = this.#pages.alloc(gfp, 0, { belowPfn });
       if (addr === null) return null;
-      if (BigInt(addr / PAGE) > sourcePfnLimit) {
-        this.unusablePages.push(addr);
-        continue;
-      }
       if (addr === dest) return addr;
       if (!this.isDestinationRange(addr, addr + PAGE)) return addr;
       const old = this.dstUsed(addr);

@@ -117,8 +117,23 @@ export class KernelModel {
     throw new KernelStateError("No e820 map: the firmware left no copy and none was given");
   }
 
+  /** Run a step as kernel code, restoring trace.currentCpu afterwards. */
+  #step<T>(fn: () => T): T {
+    const saved = this.machine.trace.currentCpu;
+    try {
+      return fn();
+    } finally {
+      this.machine.trace.currentCpu = saved;
+    }
+  }
+
   /** Old-kernel bring-up. */
   boot(): void {
+    if (this.#boot) throw new KernelStateError("Kernel already booted: boot runs once");
+    this.#step(() => this.#bootNow());
+  }
+
+  #bootNow(): void {
     const b = this.config.behaviour;
     const cmdline = parseCmdline(this.#cmdline, { crashkernel: b.crashImage });
     const e820 = this.#e820Map();
@@ -163,14 +178,16 @@ export class KernelModel {
   /** kexec_load. */
   kexecLoad(args: KexecLoadArgs): SyscallResult {
     this.#booted();
-    return this.kexec.load(args);
+    return this.#step(() => this.kexec.load(args));
   }
 
   /** kexec_load with no segments (unload). */
   kexecUnload(args: { crash?: boolean; caller?: 32 | 64; flags?: number } = {}): SyscallResult {
     this.#booted();
     const flags = args.flags ?? (args.crash ? KEXEC_ON_CRASH : 0);
-    return this.kexec.load({ entry: 0, segments: [], flags, caller: args.caller });
+    return this.#step(() =>
+      this.kexec.load({ entry: 0, segments: [], flags, caller: args.caller })
+    );
   }
 
   #onCpu(cpu: number | undefined): void {
@@ -186,9 +203,16 @@ export class KernelModel {
   reboot(args: RebootArgs): SyscallResult & { cpu?: number } {
     this.#booted();
     this.#onCpu(args.cpu);
-    return sysReboot(
-      { k: this.#services, arch: this.arch, kexec: this.kexec, sysdevs: this.#boot!.sysdevClasses },
-      args,
+    return this.#step(() =>
+      sysReboot(
+        {
+          k: this.#services,
+          arch: this.arch,
+          kexec: this.kexec,
+          sysdevs: this.#boot!.sysdevClasses,
+        },
+        args,
+      )
     );
   }
 
@@ -220,6 +244,6 @@ export class KernelModel {
   panic(args: PanicArgs = {}): PanicResult {
     this.#booted();
     this.#onCpu(args.cpu);
-    return panic({ k: this.#services, arch: this.arch, kexec: this.kexec }, args);
+    return this.#step(() => panic({ k: this.#services, arch: this.arch, kexec: this.kexec }, args));
   }
 }

@@ -40,10 +40,14 @@ export interface PageAllocatorOptions {
   readonly fallback: Readonly<Record<Gfp, readonly ZoneSpec["name"][]>>;
 }
 
-interface ZoneState {
-  spec: ZoneSpec;
+interface Cursor {
   blockStart: number; // current block being split (pfn), -1 before the first
   next: number; // next pfn to try in the block
+}
+
+interface ZoneState {
+  spec: ZoneSpec;
+  cursors: Map<number, Cursor>; // by the caller's pfn bound (Infinity: none)
   hot: number[][]; // per order: LIFO of freed block pfns
 }
 
@@ -76,8 +80,7 @@ export class PageAllocator {
     this.#normalise();
     this.#zones = options.zones.map((spec) => ({
       spec,
-      blockStart: -1,
-      next: 0,
+      cursors: new Map(),
       hot: Array.from({ length: 11 }, () => []),
     }));
     this.#fallback = options.fallback;
@@ -154,41 +157,52 @@ export class PageAllocator {
     return -1;
   }
 
-  #allocZone(z: ZoneState, order: number): number {
+  #allocZone(z: ZoneState, order: number, below: number): number {
     const n = 1 << order;
     const hot = z.hot[order];
-    while (hot.length > 0) {
-      const pfn = hot.pop()!;
+    for (let i = hot.length - 1; i >= 0; i--) {
+      const pfn = hot[i];
+      if (pfn + n > below) continue;
+      hot.splice(i, 1);
       if (this.#blockFree(z, pfn, n)) return pfn;
     }
-    if (z.blockStart < 0) {
-      z.blockStart = this.#lowerBlock(z, Infinity);
-      z.next = z.blockStart;
+    let c = z.cursors.get(below);
+    if (c === undefined) {
+      const start = this.#lowerBlock(z, below);
+      c = { blockStart: start, next: start };
+      z.cursors.set(below, c);
     }
-    while (z.blockStart >= 0) {
-      const end = z.blockStart + BLOCK_PAGES;
-      let p = Math.ceil(z.next / n) * n;
-      for (let skip = z.next; skip < p; skip++) {
+    while (c.blockStart >= 0) {
+      const end = Math.min(c.blockStart + BLOCK_PAGES, below);
+      let p = Math.ceil(c.next / n) * n;
+      for (let skip = c.next; skip < p && skip < end; skip++) {
         if (this.#blockFree(z, skip, 1)) z.hot[0].unshift(skip);
       }
       for (; p + n <= end; p += n) {
         if (this.#blockFree(z, p, n)) {
-          z.next = p + n;
+          c.next = p + n;
           return p;
         }
       }
-      z.blockStart = this.#lowerBlock(z, z.blockStart);
-      z.next = z.blockStart;
+      c.blockStart = this.#lowerBlock(z, c.blockStart);
+      c.next = c.blockStart;
     }
     return -1;
   }
 
-  /** alloc_pages(gfp, order): physical address of a free, naturally aligned block, or null. */
-  alloc(gfp: Gfp, order: number): number | null {
+  /**
+   * alloc_pages(gfp, order): physical address of a free, naturally aligned block, or null.
+   * `belowPfn` restricts the search to page frames below it: the kexec source allocator's
+   * KEXEC_SOURCE_MEMORY_LIMIT test, which in Linux takes each page above the limit, parks it on
+   * unuseable_pages and tries again (freeing them all later); skipping them is equivalent and
+   * does not walk, say, 12 GiB of HighMem one page at a time.
+   */
+  alloc(gfp: Gfp, order: number, options: { belowPfn?: number } = {}): number | null {
+    const below = options.belowPfn ?? Infinity;
     for (const name of this.#fallback[gfp]) {
       const z = this.#zones.find((x) => x.spec.name === name);
       if (!z) continue;
-      const pfn = this.#allocZone(z, order);
+      const pfn = this.#allocZone(z, order, below);
       if (pfn >= 0) {
         for (let i = 0; i < 1 << order; i++) this.#used.add(pfn + i);
         return pfn * PAGE_SIZE;

@@ -43,3 +43,15 @@ Deno.test("page allocator: exhaustion, reserve, fallback to DMA", () => {
   assertEquals(pa.alloc("GFP_KERNEL", 0), 8 * MiB + 4096);
   assertEquals(pa.alloc("GFP_KERNEL", 0), null);
 });
+
+Deno.test("page allocator: belowPfn skips what lies above (KEXEC_SOURCE_MEMORY_LIMIT)", () => {
+  const top = 8 * 1024 * MiB;
+  const pa = new PageAllocator({ free: [{ start: 16 * MiB, end: top }], ...zonesFor("i386", top) });
+  assertEquals(pa.alloc("GFP_HIGHUSER", 0, { belowPfn: 0x100000 }), 4096 * MiB - 4 * MiB);
+  assertEquals(
+    pa.alloc("GFP_HIGHUSER", 0),
+    top - 4 * MiB,
+    "unbounded callers still start at the top",
+  );
+  assertEquals(pa.usedPages, 2);
+});
