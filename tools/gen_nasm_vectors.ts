@@ -532,6 +532,35 @@ function genLines(bits: Bits): string[] {
   if (bits === 64) {
     L.push("mov ah, sil", "mov al, sil", "mov sil, 1", "add dil, r8b", "mov spl, [rax]");
   }
+  // base/index choice, register order and scale spellings, odd forms
+  const [a, b, c] = bits === 16
+    ? ["eax", "ebx", "esi"]
+    : bits === 32
+    ? ["eax", "ebx", "esi"]
+    : ["rax", "rbx", "rsi"];
+  L.push(
+    `mov eax, [${c}*1+${b}]`,
+    `mov eax, [4*${c}+${b}]`,
+    `mov eax, [${b}+${c}*1]`,
+    `mov eax, [${c}+${b}*1]`,
+    `mov eax, [${a}*1]`,
+    `lea eax, [${a}*8+${a}]`,
+    `lea eax, [${a}*9]`,
+    `lea eax, [${a}*5+8]`,
+    `mov eax, [${a}+${a}]`,
+    `mov eax, [nosplit ${a}*2]`,
+    `mov eax, [${b}-${c}+2*${c}]`,
+    `mov eax, [(${b})+(4)]`,
+    "movsx rax, ecx",
+    "movsx rax, dword [rbx]",
+    "jmp far 0x10:0x1000",
+    "mov byte [eax], 'a'",
+    "cmp al, 'z'",
+    "mov eax, 'abcd'",
+    "push 'ab'",
+    "add dword [eax], byte -1",
+    "add [eax], byte 5",
+  );
   // all registers against one memory shape
   for (const r of allRegs) {
     L.push(`mov ${r}, [${bits === 16 ? "bx" : bits === 32 ? "ebx" : "rbx"}]`);

@@ -250,7 +250,8 @@ function endOfLine(cur: Cursor) {
 /** Linear value: constant plus register terms (for effective addresses). */
 interface Lin {
   c: bigint;
-  regs: { reg: Reg; k: bigint }[];
+  /** Register terms; `scaled` marks a register written with `*` (nasm: not the base hint). */
+  regs: { reg: Reg; k: bigint; scaled?: boolean }[];
   known: boolean;
   /** Coefficient of not-yet-defined symbols (first pass); the value is known when it is 0. */
   u: bigint;
@@ -291,7 +292,7 @@ function evalLin(e: Expr, env: Env): Lin {
       const a = evalLin(e.a, env);
       if (e.op === "+") return a;
       if (e.op === "-") {
-        return lin(mask64(-a.c), a.regs.map((r) => ({ reg: r.reg, k: -r.k })), -a.u, -a.rel);
+        return lin(mask64(-a.c), a.regs.map((r) => ({ ...r, k: -r.k })), -a.u, -a.rel);
       }
       if (a.regs.length) throw new LineError(`Invalid use of a register with '${e.op}'`, e.col);
       if (!a.known) return lin(0n, [], 1n, 0);
@@ -303,7 +304,7 @@ function evalLin(e: Expr, env: Env): Lin {
       const b = evalLin(e.b, env);
       if (e.op === "+" || e.op === "-") {
         const s = e.op === "+" ? 1n : -1n;
-        const regs = [...a.regs, ...b.regs.map((r) => ({ reg: r.reg, k: s * r.k }))];
+        const regs = [...a.regs, ...b.regs.map((r) => ({ ...r, k: s * r.k }))];
         // nasm drops the constant and relocation parts when unknown units are involved
         if (a.u !== 0n || b.u !== 0n) return lin(0n, regs, a.u + s * b.u, 0);
         return lin(mask64(a.c + s * b.c), regs, 0n, a.rel + Number(s) * b.rel);
@@ -316,7 +317,7 @@ function evalLin(e: Expr, env: Env): Lin {
         const [l, r] = a.regs.length || !a.known ? [a, b] : [b, a];
         return lin(
           mask64(l.c * r.c),
-          l.regs.map((x) => ({ reg: x.reg, k: x.k * r.c })),
+          l.regs.map((x) => ({ reg: x.reg, k: x.k * r.c, scaled: true })),
           l.u * r.c,
           a.rel || b.rel ? 1 : 0,
         );
@@ -402,6 +403,7 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
         off: off.v,
         size: o.size,
         offReloc: off.rel !== 0,
+        far: o.far,
       };
     }
     case "str": {
@@ -413,7 +415,7 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
     }
     case "mem": {
       const l = evalLin(o.expr, env);
-      const terms = new Map<string, { reg: Reg; k: bigint }>();
+      const terms = new Map<string, { reg: Reg; k: bigint; scaled?: boolean }>();
       const order: string[] = [];
       for (const r of l.regs) {
         if (r.reg.cls !== "gpr") {
@@ -443,7 +445,8 @@ function evalOperand(o: OperandAst, env: Env, bits: number, defaultRel: boolean)
         } else throw bad();
       } else if (live.length === 2) {
         let [a, b] = live;
-        if (a.k !== 1n) [a, b] = [b, a];
+        // nasm: the first register written is the base, unless it was written with a scale
+        if (a.k !== 1n || (b.k === 1n && a.scaled)) [a, b] = [b, a];
         if (a.k !== 1n || ![1n, 2n, 4n, 8n].includes(b.k)) throw bad();
         base = a.reg;
         index = b.reg;
@@ -520,7 +523,6 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
     // up to that alignment and pads the file with zeros from the origin.
     const sectStart = (origin + sectAlign - 1n) / sectAlign * sectAlign;
     for (let i = origin; i < sectStart; i++) out.push(0);
-    const lead = out.length;
     const stat = { maxAlign: 1n };
     const listing: AsmLine[] = [];
     let unknown = false;
@@ -576,7 +578,6 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           if (!r.known && final) throw new LineError("ORG value must be known", 0);
           if (orgSeen) throw new LineError("Program origin redefined", 0);
           orgSeen = true;
-          if (out.length > lead && final) throw new LineError("ORG after code is not supported", 0);
           newOrigin = r.v;
         } else if (st.k !== "equ" && st.k !== "empty") {
           let count = 1n;

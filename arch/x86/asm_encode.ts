@@ -40,7 +40,16 @@ export type Op =
     near?: boolean;
     far?: boolean;
   }
-  | { k: "far"; col: number; seg: bigint; off: bigint; size?: number; offReloc?: boolean };
+  | {
+    k: "far";
+    col: number;
+    seg: bigint;
+    off: bigint;
+    size?: number;
+    offReloc?: boolean;
+    /** Written with the `far` keyword (nasm rejects that for segment:offset). */
+    far?: boolean;
+  };
 
 /** Encoder context for one instruction. */
 export interface EncCtx {
@@ -690,6 +699,9 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
       if (!isGpr(d) || !isRm(s)) return badCombo(m, d.col);
       const ss = sizeOf(s);
       if (ss === undefined) return fail(`Operation size not specified: ${m}`, s.col);
+      if (m === "movsx" && ss === 32 && d.reg.size === 64) {
+        return emit({ op: [0x63], osz: 64, reg: d.reg.num, rm: s }, ctx); // nasm: movsxd
+      }
       if (!(ss === 8 || (ss === 16 && d.reg.size > 16)) || d.reg.size === 8) {
         return badCombo(m, s.col);
       }
@@ -1292,6 +1304,7 @@ function encJmpCall(m: string, ops: Op[], ctx: EncCtx): number[] {
   const o = ops[0];
   const jmp = m === "jmp";
   if (o.k === "far") {
+    if (o.far) fail("Invalid combination of operands: far with an immediate segment:offset", o.col);
     if (bits === 64) {
       fail(`Instruction not valid in 64-bit mode: far ${m} to an immediate pointer`, o.col);
     }

@@ -192,7 +192,8 @@ export function tokenize(line: string): Tok[] {
       while (j < n && /[0-9A-Za-z_]/.test(line[j])) j++;
       const text = line.slice(i, j);
       if (line[j] === "." && /[0-9]/.test(line[j + 1] ?? "")) {
-        throw new LineError(`Floating-point constants are not supported: ${text}.`, col);
+        const m = /^[0-9.eE+-]*/.exec(line.slice(j))![0];
+        throw new LineError(`Floating-point constants are not supported: ${text}${m}`, col);
       }
       toks.push({ kind: "num", text, col, value: parseNumber(text, col) });
       i = j;
@@ -459,7 +460,7 @@ export type OperandAst =
     near?: boolean;
     far?: boolean;
   }
-  | { k: "far"; col: number; seg: Expr; off: Expr; size?: number }
+  | { k: "far"; col: number; seg: Expr; off: Expr; size?: number; far?: boolean }
   | { k: "str"; col: number; str: string };
 
 /**
@@ -534,7 +535,7 @@ export function parseOperand(cur: Cursor): OperandAst {
   if (cur.isOp(":")) {
     cur.next();
     const off = parseExpr(cur, { allowRegs: false });
-    return { k: "far", col, seg: expr, off, size };
+    return { k: "far", col, seg: expr, off, size, far };
   }
   return { k: "imm", col, expr, size, strict, short, near, far };
 }
