@@ -233,13 +233,23 @@ export abstract class X86Kexec implements KexecArch {
       hw.init8259A(false, st.cachedIrqMask);
       this.enable8259Irq(hw, 2);
       // Local APIC: needs the MP table (SMP config) and an APIC the kernel may use.
+      // The APIC is usable when the model has one and IA32_APIC_BASE.EN is set (a CPU whose
+      // BIOS disabled the APIC also hides it from CPUID). i386 `lapic` re-enables it.
       let apicOn = caps.apic;
-      if (!caps.apic && caps.msr && this.name === "i386" && params.cmdline.lapic && mp) {
+      if (caps.apic && caps.msr) {
         const base = this.port.rdmsr(0, 0x1b);
-        this.port.wrmsr(0, 0x1b, base | 0x800n);
-        st.enabledViaApicbase = true;
-        apicOn = true;
-        k.log("detect_init_APIC", "local APIC enabled via IA32_APIC_BASE (enabled_via_apicbase=1)");
+        if ((base & 0x800n) === 0n) {
+          apicOn = false;
+          if (this.name === "i386" && params.cmdline.lapic && mp) {
+            this.port.wrmsr(0, 0x1b, base | 0x800n);
+            st.enabledViaApicbase = true;
+            apicOn = true;
+            k.log(
+              "detect_init_APIC",
+              "local APIC enabled via IA32_APIC_BASE (enabled_via_apicbase=1)",
+            );
+          } else k.log("detect_init_APIC", "local APIC disabled by the BIOS");
+        }
       }
       st.useLapic = apicOn && !!mp && mp.configAddr !== 0 && !params.cmdline.nolapic;
       if (!st.useLapic) {

@@ -102,7 +102,8 @@ function world(options: {
       return s;
     },
     acknowledgeInterrupt: (cpu) => cores[cpu].env.pins.acknowledge(),
-    rdmsr: (cpu, msr) => msrs.get(`${cpu}:${msr}`) ?? (msr === 0x1b ? 0xfee00000n : 0n),
+    rdmsr: (cpu, msr) =>
+      msrs.get(`${cpu}:${msr}`) ?? (msr === 0x1b ? (cpu === 0 ? 0xfee00900n : 0xfee00800n) : 0n),
     wrmsr: (cpu, msr, v) => {
       msrs.set(`${cpu}:${msr}`, v);
       if (msr === 0x1b) cores[cpu].env.pins.apicBaseWritten?.(v);
@@ -457,4 +458,69 @@ Deno.test("x86_64 i8259 sysdev: kexec3 without i8259-sysfs has none", () => {
   });
   w.kernel.reboot({ cmd: "kexec" });
   assertEquals(imr(w), [0xfa, 0xff]);
+});
+
+Deno.test("UP kernels: kexec3 disable_local_APIC, 2.6.13 lapic_shutdown (a no-op here)", () => {
+  for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
+    const w = world({
+      config: { board: "pc-ioapic", cpu: { model: "pentium4-xeon", count: 1 } },
+      version,
+      smp: false,
+    });
+    w.kernel.boot();
+    w.kernel.kexecLoad({
+      entry: 0x100000,
+      segments: [{ buf: payload(), mem: 0x100000, memsz: 0x2000 }],
+    });
+    w.kernel.reboot({ cmd: "kexec" });
+    const after = lapic(w, 0, "svr") & 0x100;
+    assertEquals(after, 0x100, "disconnect_bsp_APIC re-enables the SPIV in both");
+    assertEquals(lapic(w, 0, "lvt_timer") & 0x10000, 0x10000);
+  }
+  // with apic-virtwire-on-shutdown off the difference shows: kexec3 UP disabled the APIC
+  for (const [version, svr] of [["2.6.8.1-kexec3", 0], ["2.6.13", 0x100]] as const) {
+    const w = world({
+      config: { board: "pc-ioapic", cpu: { model: "pentium4-xeon", count: 1 } },
+      version,
+      smp: false,
+      patches: { "apic-virtwire-on-shutdown": false },
+    });
+    w.kernel.boot();
+    w.kernel.kexecLoad({
+      entry: 0x100000,
+      segments: [{ buf: payload(), mem: 0x100000, memsz: 0x2000 }],
+    });
+    w.kernel.reboot({ cmd: "kexec" });
+    assertEquals(lapic(w, 0, "svr") & 0x100, svr, version);
+  }
+});
+
+Deno.test("i386 `lapic` with a BIOS-disabled APIC: enabled_via_apicbase, cleared again at shutdown", () => {
+  const w = world({
+    config: { board: "pc-ioapic", cpu: { model: "pentium4-xeon", count: 1 } },
+    version: "2.6.13",
+    cmdline: "lapic",
+    smp: false,
+  });
+  w.port.wrmsr(0, 0x1b, 0xfee00100n); // the BIOS left IA32_APIC_BASE.EN clear
+  w.kernel.boot();
+  assertEquals(snap(w).lapic[0].enabled, true);
+  assertEquals(w.port.rdmsr(0, 0x1b) & 0x800n, 0x800n);
+  w.kernel.kexecLoad({
+    entry: 0x100000,
+    segments: [{ buf: payload(), mem: 0x100000, memsz: 0x2000 }],
+  });
+  w.kernel.reboot({ cmd: "kexec" });
+  assertEquals(w.port.rdmsr(0, 0x1b) & 0x800n, 0n, "lapic_shutdown: disable_local_APIC clears EN");
+  assertEquals(snap(w).lapic[0].enabled, false);
+  // without `lapic` the kernel leaves the APIC alone and runs on the 8259
+  const v = world({
+    config: { board: "pc-ioapic", cpu: { model: "pentium4-xeon", count: 1 } },
+    version: "2.6.13",
+    smp: false,
+  });
+  v.port.wrmsr(0, 0x1b, 0xfee00100n);
+  v.kernel.boot();
+  assertEquals(imr(v), [0xfa, 0xff]);
+  assertEquals(num(snap(v).pic.master.icw4) & 2, 0, "no check_timer: no AEOI");
 });
