@@ -75,6 +75,36 @@ Deno.test("an assembler error points into the YAML block scalar", async () => {
   await withCopy((t) => t.replace("lodsb", "lodsq"), async (file) => {
     const r = await cli([file]);
     assert.equal(r.code, 2);
-    assert.match(r.stdout, new RegExp(`${file.replaceAll("/", "\\/")}:19:15: asm: Instruction not valid outside 64-bit mode`), r.stdout);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `${file.replaceAll("/", "\\/")}:19:15: asm: Instruction not valid outside 64-bit mode`,
+      ),
+      r.stdout,
+    );
   });
+});
+
+Deno.test("the bundled corpus: --jobs 2 gives the same JSON as --jobs 1; junit has one testcase per case", async () => {
+  // A snapshot of the corpus (it grows while other work lands).
+  const dir = await Deno.makeTempDir();
+  try {
+    for await (const e of Deno.readDir(new URL("../scenarios/", import.meta.url))) {
+      if (e.isFile && e.name.endsWith(".yaml")) {
+        await Deno.copyFile(new URL(`../scenarios/${e.name}`, import.meta.url), join(dir, e.name));
+      }
+    }
+    const list = await cli(["--list", dir]);
+    const cases = list.stdout.trim().split("\n").length;
+    assert.ok(cases >= 5, list.stdout);
+    const one = await cli(["--reporter", "json", "--jobs", "1", dir]);
+    const two = await cli(["--reporter", "json", "--jobs", "2", dir]);
+    assert.equal(two.stdout, one.stdout);
+    assert.equal(JSON.parse(one.stdout).summary.total, cases);
+    const junit = await cli(["--reporter", "junit", dir]);
+    assert.equal([...junit.stdout.matchAll(/<testcase /g)].length, cases);
+    assert.ok(junit.stdout.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites '));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
