@@ -101,6 +101,8 @@ export interface X86CpuCaps {
   readonly apic: boolean;
   /** RDMSR/WRMSR exist. */
   readonly msr: boolean;
+  /** IA32_APIC_BASE exists (P6 and later; a P54C's APIC has no such MSR). */
+  readonly apicBaseMsr: boolean;
   /** Long mode. */
   readonly longMode: boolean;
   /** NX. */

@@ -55,6 +55,7 @@ export function x86CpuPort(cpus: readonly CpuCore[]): X86CpuPort {
       pge: (edx1 & (1 << 13)) !== 0,
       apic: (edx1 & (1 << 9)) !== 0,
       msr: (edx1 & (1 << 5)) !== 0,
+      apicBaseMsr: f.apicBaseMsr,
       longMode: f.longMode,
       nx: f.nx,
     },

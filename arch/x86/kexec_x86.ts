@@ -236,7 +236,7 @@ export abstract class X86Kexec implements KexecArch {
       // The APIC is usable when the model has one and IA32_APIC_BASE.EN is set (a CPU whose
       // BIOS disabled the APIC also hides it from CPUID). i386 `lapic` re-enables it.
       let apicOn = caps.apic;
-      if (caps.apic && caps.msr) {
+      if (caps.apic && caps.apicBaseMsr) {
         const base = this.port.rdmsr(0, 0x1b);
         if ((base & 0x800n) === 0n) {
           apicOn = false;

@@ -92,6 +92,7 @@ function world(options: {
       pge: (edx & 0x2000) !== 0,
       apic: (edx & 0x200) !== 0,
       msr: (edx & 0x20) !== 0,
+      apicBaseMsr: x.features.apicBaseMsr,
       longMode: x.features.longMode,
       nx: x.features.nx,
     },
