@@ -296,3 +296,469 @@ done: db "done", 10, 0
       2: { vector: 0x40, trigger: level, remote_irr: 0, masked: 0 }
   lapic:
     0: { isr_vectors: [], irr_vectors: [], tmr_vectors: [] }""")
+
+# 7. INIT / SIPI ---------------------------------------------------------------------------------
+AP_TRAMPOLINE = """  mov byte [0x8000], 0xea      ; AP trampoline at 0x8000: jmp 0000:ap_main
+  mov word [0x8001], ap_main
+  mov word [0x8003], 0
+"""
+write("hw_ipi_init_sipi",
+  """The BSP starts the AP with the MP-spec sequence through its local APIC's ICR: INIT (assert,
+  level), INIT de-assert, then a startup IPI with vector 0x08, so the AP leaves wait-for-SIPI in
+  real mode at 0800:0000. The AP enters unreal mode itself, reads its local APIC ID, prints it,
+  sets a flag and stops; the BSP waits for the flag.""",
+  ["hw", "lapic", "smp", "ipi"],
+  "board: pc-lapic\ncpu: { model: pentium4-xeon, count: 2 }",
+  AP_TRAMPOLINE + """  mov eax, 0xfee00310          ; ICR high: destination APIC ID 1
+  mov ebx, 0x01000000
+  call wr32
+  mov eax, 0xfee00300          ; INIT, level, assert
+  mov ebx, 0x0000c500
+  call wr32
+  mov ebx, 0x00008500          ; INIT, level, de-assert
+  call wr32
+  mov ebx, 0x00004608          ; startup IPI, vector 0x08
+  call wr32
+wait:
+  cmp byte [ap_up], 1
+  jne wait
+  mov si, bspmsg
+  call print
+""" + EXIT + """ap_main:
+  xor ax, ax
+  mov ds, ax
+  mov ss, ax
+  mov sp, 0x6000
+  call unreal
+  mov eax, 0xfee00020          ; local APIC ID register
+  call rd32
+  shr ebx, 24
+  mov si, apmsg
+  call print
+  mov al, bl
+  call hex8
+  call nl
+  mov byte [ap_up], 1
+  cli
+  hlt
+ap_up: db 0
+apmsg: db "ap: apic id ", 0
+bspmsg: db "bsp: ap is up", 10, 0
+""",
+  """run: { reason: exit }
+  console: "ap: apic id 01\\nbsp: ap is up\\n"
+  cpu:
+    1: { state: stopped, cs: { selector: 0 } }
+  lapic:
+    1: { id: 1, bsp: false }""")
+
+# 8. Fixed IPI ----------------------------------------------------------------------------------
+write("hw_ipi_fixed",
+  """A fixed IPI between two CPUs: the AP software-enables its local APIC (SVR = 0x1FF), waits in
+  HLT with interrupts enabled; the BSP sends vector 0x50 to APIC ID 1 through the ICR; the AP's
+  handler prints, writes EOI and stops. Its IRR and ISR end empty.""",
+  ["hw", "lapic", "smp", "ipi"],
+  "board: pc-ioapic\ncpu: { model: pentium4-xeon, count: 2 }",
+  AP_TRAMPOLINE + ivt(0x50, "ipi50") + """  mov eax, 0xfee00310
+  mov ebx, 0x01000000
+  call wr32
+  mov eax, 0xfee00300
+  mov ebx, 0x0000c500          ; INIT assert
+  call wr32
+  mov ebx, 0x00008500          ; INIT de-assert
+  call wr32
+  mov ebx, 0x00004608          ; SIPI vector 0x08
+  call wr32
+wait_ready:
+  cmp byte [ap_ready], 1
+  jne wait_ready
+  mov eax, 0xfee00300
+  mov ebx, 0x00004050          ; fixed, vector 0x50, physical, to APIC ID 1 (ICR high kept)
+  call wr32
+wait_done:
+  cmp byte [ap_done], 1
+  jne wait_done
+  mov si, bspmsg
+  call print
+""" + EXIT + """ap_main:
+  xor ax, ax
+  mov ds, ax
+  mov ss, ax
+  mov sp, 0x6000
+  call unreal
+  mov eax, 0xfee000f0          ; SVR: enable, spurious vector 0xff
+  mov ebx, 0x000001ff
+  call wr32
+  mov byte [ap_ready], 1
+  sti
+ap_wait:
+  hlt
+  cmp byte [ap_done], 1
+  jne ap_wait
+  cli
+  hlt
+ipi50:
+  push si
+  mov si, apmsg
+  call print
+  mov eax, 0xfee000b0          ; EOI
+  mov ebx, 0
+  call wr32
+  mov byte [ap_done], 1
+  pop si
+  iret
+ap_ready: db 0
+ap_done: db 0
+apmsg: db "ap: ipi vector 0x50", 10, 0
+bspmsg: db "bsp: ipi delivered", 10, 0
+""",
+  """run: { reason: exit }
+  console: "ap: ipi vector 0x50\\nbsp: ipi delivered\\n"
+  lapic:
+    0: { icr: { vector: 0x50 } }
+    1: { irr_vectors: [], isr_vectors: [], svr: { enabled: 1, vector: 0xff } }""")
+
+# 9. LAPIC timer --------------------------------------------------------------------------------
+write("hw_lapic_timer",
+  """The local APIC timer in periodic mode (divide by 1, initial count 100000 at the 100 MHz bus
+  clock: 1 ms) delivers vector 0x41 in real mode; the handler writes the APIC EOI. After three
+  ticks the guest masks the timer LVT.""",
+  ["hw", "lapic", "timer"],
+  "board: pc-lapic",
+  ivt(0x41, "tmr") + """  mov eax, 0xfee003e0          ; divide configuration: divide by 1
+  mov ebx, 0x0b
+  call wr32
+  mov eax, 0xfee00320          ; LVT timer: periodic, vector 0x41
+  mov ebx, 0x00020041
+  call wr32
+  mov eax, 0xfee00380          ; initial count
+  mov ebx, 100000
+  call wr32
+  sti
+wait:
+  hlt
+  cmp byte [ticks], 3
+  jb wait
+  cli
+  mov eax, 0xfee00320
+  mov ebx, 0x00030041          ; masked, periodic
+  call wr32
+  mov si, done
+  call print
+""" + EXIT + """tmr:
+  push si
+  inc byte [ticks]
+  mov si, tickmsg
+  call print
+  mov eax, 0xfee000b0
+  mov ebx, 0
+  call wr32
+  pop si
+  iret
+ticks: db 0
+tickmsg: db "apic timer", 10, 0
+done: db "done", 10, 0
+""",
+  """run: { reason: exit }
+  console: "apic timer\\napic timer\\napic timer\\ndone\\n"
+  lapic:
+    0:
+      lvt_timer: { vector: 0x41, timer_mode: periodic, masked: 1 }
+      timer_initial: 100000
+      timer_divide: 0x0b
+      isr_vectors: []""")
+
+# 10. Spurious IRQ7 through a latched ExtINT message ---------------------------------------------
+write("hw_spurious_irq7_extint",
+  """A spurious IRQ7: with IOAPIC pin 0 programmed ExtINT and interrupts disabled, IRQ0 raises the
+  8259's INT and the IOAPIC sends an ExtINT message that the local APIC latches. The guest then
+  masks IRQ0 at the 8259, so its INT drops; when interrupts are enabled the CPU's INTA reaches a
+  8259 with nothing to deliver, which answers with its default IR7 vector (0x0F) and leaves ISR
+  untouched (8259A datasheet). The handler checks ISR bit 7 and does not send an EOI.""",
+  ["hw", "pic", "ioapic", "lapic", "spurious"],
+  "board: pc-ioapic\ncpu: { count: 1 }",
+  ivt(8, "irq0") + ivt(0x0f, "irq7") + """  mov eax, 0xfee00350          ; LINT0 masked
+  mov ebx, 0x00010700
+  call wr32
+  mov eax, 0xfec00000          ; pin 0: ExtINT, edge, unmasked, to APIC 0
+  mov ebx, 0x10
+  call wr32
+  mov eax, 0xfec00010
+  mov ebx, 0x00000700
+  call wr32
+  mov eax, 0xfec00000
+  mov ebx, 0x11
+  call wr32
+  mov eax, 0xfec00010
+  mov ebx, 0
+  call wr32
+  mov al, 0xfe                 ; unmask IRQ0: the latched edge raises INT at once
+  out 0x21, al
+  nop
+  mov al, 0xff                 ; mask it again: INT drops, the ExtINT message stays
+  out 0x21, al
+  sti
+  nop
+  cli
+  mov si, done
+  call print
+""" + EXIT + TICK_HANDLER + """irq7:
+  push ax
+  push si
+  mov si, spmsg
+  call print
+  mov al, 0x0b                 ; OCW3: read ISR
+  out 0x20, al
+  in al, 0x20
+  call hex8
+  call nl
+  pop si
+  pop ax
+  iret
+ticks: db 0
+tickmsg: db "irq0", 10, 0
+spmsg: db "spurious irq7, isr=", 0
+done: db "done", 10, 0
+""",
+  """run: { reason: exit }
+  console: "spurious irq7, isr=00\\ndone\\n"
+  pic:
+    master: { isr: 0, irr: { ir0: 1 }, imr: 0xff }
+  lapic:
+    0: { extint_pending: false, isr_vectors: [] }""")
+
+# 11. Linux 8259 initialization ------------------------------------------------------------------
+write("hw_pic_linux_init",
+  """The 8259 pair initialized with Linux's init_8259A sequence (ICW1 0x11, vectors 0x20 and 0x28,
+  cascade on IR2, 8086 mode, everything masked, then IRQ0 unmasked): the PIT tick then arrives
+  at vector 0x20 in real mode. IMR reads back through the data port.""",
+  ["hw", "pic", "pit", "i486"],
+  "board: pc-legacy",
+  ivt(0x20, "irq0") + """  mov al, 0xff
+  out 0x21, al
+  out 0xa1, al
+  mov al, 0x11                 ; ICW1: edge, cascade, ICW4 needed
+  out 0x20, al
+  mov al, 0x20                 ; ICW2: vectors 0x20-0x27
+  out 0x21, al
+  mov al, 0x04                 ; ICW3: slave on IR2
+  out 0x21, al
+  mov al, 0x01                 ; ICW4: 8086 mode, normal EOI
+  out 0x21, al
+  mov al, 0x11
+  out 0xa0, al
+  mov al, 0x28                 ; slave vectors 0x28-0x2f
+  out 0xa1, al
+  mov al, 0x02                 ; slave ID 2
+  out 0xa1, al
+  mov al, 0x01
+  out 0xa1, al
+  mov al, 0xff                 ; ICW1 cleared the masks: restore them, as Linux does
+  out 0xa1, al
+""" + PIT_1KHZ + """  mov al, 0xfe
+  out 0x21, al
+  sti
+wait:
+  hlt
+  cmp byte [ticks], 1
+  jb wait
+  cli
+  mov si, imrmsg
+  call print
+  in al, 0x21
+  call hex8
+  call nl
+""" + EXIT + TICK_HANDLER.replace("irq0:", "irq0:") + """ticks: db 0
+tickmsg: db "tick at vector 0x20", 10, 0
+imrmsg: db "imr=", 0
+""",
+  """run: { reason: exit }
+  console: "tick at vector 0x20\\nimr=FE\\n"
+  pic:
+    master: { vector_base: 0x20, init_state: ready, icw4: 0x01, isr: 0, imr: 0xfe }
+    slave: { vector_base: 0x28, icw3: 0x02, imr: 0xff }""")
+
+# 12. AEOI with rotation -------------------------------------------------------------------------
+write("hw_pic_aeoi_rotation",
+  """Automatic EOI with rotation: the master is re-initialized with ICW4 = 0x03 (AEOI, 8086) and
+  OCW2 0x80 sets rotate-in-AEOI. Ticks arrive without any EOI from the handler (the ISR bit is
+  never set), and each acknowledged level becomes the lowest priority: after IRQ0, IR0 is lowest.""",
+  ["hw", "pic", "pit"],
+  "board: pc-legacy",
+  ivt(8, "irq0") + """  mov al, 0x11
+  out 0x20, al
+  mov al, 0x08
+  out 0x21, al
+  mov al, 0x04
+  out 0x21, al
+  mov al, 0x03                 ; ICW4: AEOI, 8086 mode
+  out 0x21, al
+  mov al, 0x80                 ; OCW2: set rotate in AEOI mode
+  out 0x20, al
+""" + PIT_1KHZ + """  mov al, 0xfe
+  out 0x21, al
+  sti
+wait:
+  hlt
+  cmp byte [ticks], 3
+  jb wait
+  cli
+  mov si, done
+  call print
+""" + EXIT + """irq0:
+  push si
+  inc byte [ticks]
+  mov si, tickmsg
+  call print
+  pop si
+  iret
+ticks: db 0
+tickmsg: db "tick (no EOI)", 10, 0
+done: db "done", 10, 0
+""",
+  """run: { reason: exit }
+  console: "tick (no EOI)\\ntick (no EOI)\\ntick (no EOI)\\ndone\\n"
+  pic:
+    master: { aeoi: true, rotate_aeoi: true, priority: 0, isr: 0 }""")
+
+# 13. Set priority and specific EOI --------------------------------------------------------------
+write("hw_pic_specific_eoi_priority",
+  """OCW2 "set priority" (0xC4: IR4 lowest, IR5 highest) and a specific EOI: the IRQ0 handler reads
+  ISR through OCW3 (bit 0 set while in service), sends the specific EOI for level 0 (OCW2 0x60)
+  and reads ISR again. A non-specific EOI would also work here, but the specific one must not
+  depend on the priority order.""",
+  ["hw", "pic", "pit"],
+  "board: pc-legacy",
+  ivt(8, "irq0") + """  mov al, 0xc4                 ; OCW2: set priority, IR4 lowest
+  out 0x20, al
+  mov al, 0x0b                 ; OCW3: reads return ISR
+  out 0x20, al
+""" + PIT_1KHZ + """  mov al, 0xfe
+  out 0x21, al
+  sti
+wait:
+  hlt
+  cmp byte [ticks], 1
+  jb wait
+  cli
+""" + EXIT + """irq0:
+  push ax
+  push si
+  inc byte [ticks]
+  mov si, inmsg
+  call print
+  in al, 0x20
+  call hex8
+  call nl
+  mov al, 0x60                 ; OCW2: specific EOI, level 0
+  out 0x20, al
+  mov si, outmsg
+  call print
+  in al, 0x20
+  call hex8
+  call nl
+  pop si
+  pop ax
+  iret
+ticks: db 0
+inmsg: db "in service: isr=", 0
+outmsg: db "after specific EOI: isr=", 0
+""",
+  """run: { reason: exit }
+  console: "in service: isr=01\\nafter specific EOI: isr=00\\n"
+  pic:
+    master: { priority: 4, read_register: isr, isr: 0 }""")
+
+# 14. Poll mode ----------------------------------------------------------------------------------
+write("hw_pic_poll",
+  """Poll mode (8259A datasheet): with interrupts disabled, the guest waits until IRQ0 shows in IRR,
+  then writes OCW3 with P = 1; the next read of the command port acts as an INTA: it returns
+  0x80 | level and sets the ISR bit. After a specific EOI a second poll finds nothing (bit 7 = 0).""",
+  ["hw", "pic", "pit"],
+  "board: pc-legacy",
+  PIT_1KHZ + """  mov al, 0xfe
+  out 0x21, al
+  mov al, 0x0a                 ; OCW3: read IRR
+  out 0x20, al
+wait:
+  in al, 0x20
+  test al, 1
+  jz wait
+  mov si, pollmsg
+  call print
+  mov al, 0x0c                 ; OCW3: poll
+  out 0x20, al
+  in al, 0x20                  ; acts as the INTA
+  call hex8
+  call nl
+  mov si, isrmsg
+  call print
+  mov al, 0x0b                 ; read ISR
+  out 0x20, al
+  in al, 0x20
+  call hex8
+  call nl
+  mov al, 0x60                 ; specific EOI level 0
+  out 0x20, al
+  mov si, poll2msg
+  call print
+  mov al, 0x0c
+  out 0x20, al
+  in al, 0x20
+  and al, 0x80
+  call hex8
+  call nl
+""" + EXIT + """pollmsg: db "poll=", 0
+isrmsg: db "isr=", 0
+poll2msg: db "second poll, bit 7=", 0
+""",
+  """run: { reason: exit }
+  console: "poll=80\\nisr=01\\nsecond poll, bit 7=00\\n"
+  pic:
+    master: { isr: 0, poll: false }
+  cpu:
+    0: { eflags: { if: 0 } }""")
+
+# 15. Special mask mode --------------------------------------------------------------------------
+write("hw_pic_special_mask",
+  """Special mask mode: inside the IRQ0 handler (IR0 in service) the guest sets SMM with OCW3 0x68
+  and masks IR0, as a handler that wants to let lower-priority levels in would; the state shows
+  special_mask set. It then leaves SMM (OCW3 0x48), restores the mask and sends the EOI.""",
+  ["hw", "pic", "pit"],
+  "board: pc-legacy",
+  ivt(8, "irq0") + PIT_1KHZ + """  mov al, 0xfe
+  out 0x21, al
+  sti
+wait:
+  hlt
+  cmp byte [ticks], 2
+  jb wait
+  cli
+  mov al, 0x68                 ; leave SMM set at the end, for the expectation
+  out 0x20, al
+""" + EXIT + """irq0:
+  push ax
+  push si
+  inc byte [ticks]
+  mov al, 0xff                 ; OCW1: mask IR0 while in service
+  out 0x21, al
+  mov al, 0x68                 ; OCW3: set special mask mode
+  out 0x20, al
+  mov si, smmmsg
+  call print
+  mov al, 0x48                 ; OCW3: reset special mask mode
+  out 0x20, al
+  mov al, 0xfe
+  out 0x21, al
+  mov al, 0x20
+  out 0x20, al
+  pop si
+  pop ax
+  iret
+ticks: db 0
+smmmsg: db "in handler with special mask", 10, 0
+""",
+  """run: { reason: exit }
+  console: "in handler with special mask\\nin handler with special mask\\n"
+  pic:
+    master: { special_mask: true, isr: 0, imr: 0xfe }""")
