@@ -236,6 +236,7 @@ export class KernelModel {
       kexec_lock: st.locked,
       crashkernel: { start: st.crashRegion.start, end: st.crashRegion.end },
       online_cpus: [...this.arch.onlineCpus()],
+      crash_notes: this.#boot?.crashNotes ?? null,
       iomem: this.iomem?.format() ?? "",
     };
   }
