@@ -93,7 +93,12 @@ class D {
   ripRel = false;
   ripDisp = 0n;
 
-  constructor(b: Uint8Array, start: number, bits: 16 | 32 | 64, addr: bigint) {
+  /** Prefixes to ignore (to find out whether a prefix changes the meaning). */
+  sup: Suppress;
+  hadRex = false;
+
+  constructor(b: Uint8Array, start: number, bits: 16 | 32 | 64, addr: bigint, sup: Suppress = {}) {
+    this.sup = sup;
     this.b = b;
     this.start = start;
     this.p = start;
@@ -274,14 +279,18 @@ function decode(d: D): string {
     else if (c === 0xf2 || c === 0xf3) d.rep = c;
     else if (c === 0x26 || c === 0x2e || c === 0x36 || c === 0x3e) d.seg = (c >> 3) & 3;
     else if (c === 0x64 || c === 0x65) d.seg = c - 0x60;
-    else if (c === 0x66) d.o16 = true;
-    else if (c === 0x67) d.a16 = true;
+    else if (c === 0x66) d.o16 = !d.sup.o16;
+    else if (c === 0x67) d.a16 = !d.sup.a16;
     else break;
     if (pfx.includes(c)) throw new Bad(); // repeated prefix: not produced by the assembler
     pfx.push(c);
     d.u8();
   }
-  if (bits === 64 && (d.b[d.p] & 0xf0) === 0x40) d.rex = d.u8();
+  if (bits === 64 && (d.b[d.p] & 0xf0) === 0x40) {
+    const rex = d.u8();
+    d.hadRex = true;
+    d.rex = d.sup.rex === "all" ? 0 : d.sup.rex === "w" ? rex & ~8 : rex;
+  }
   const op = d.u8();
   const osz = d.osz;
   const rexAny = d.rex !== 0;
@@ -712,6 +721,7 @@ function decode0f(d: D): string {
   }
   if (op >= 0x90 && op <= 0x9f) {
     d.modrm();
+    if (d.reg & 7) throw new Bad(); // SETcc is /0
     return `set${CC[op & 15]} ${d.E(8)}`;
   }
   if (op >= 0xc8 && op <= 0xcf) {
@@ -872,22 +882,26 @@ function toBig(a: number | bigint | undefined): bigint {
   return typeof a === "bigint" ? a : BigInt(a ?? 0);
 }
 
-/**
- * Disassembles the instruction at `offset` of `bytes`. Bytes outside the subset (or a truncated
- * instruction) give `db 0x..` with length 1.
- *
- * @example
- * ```ts
- * disassembleOne(new Uint8Array([0x0f, 0x22, 0xe0]), 0, { bits: 32 }); // { length: 3, text: "mov cr4, eax" }
- * ```
- */
-export function disassembleOne(
+interface Suppress {
+  o16?: boolean;
+  a16?: boolean;
+  rex?: "all" | "w";
+}
+
+interface Decoded {
+  length: number;
+  text: string;
+  d: D;
+}
+
+function decodeAt(
   bytes: Uint8Array,
   offset: number,
-  options: DisasmOptions,
-): { length: number; text: string } {
-  const addr = toBig(options.address) + BigInt(offset);
-  const d = new D(bytes, offset, options.bits, addr);
+  bits: 16 | 32 | 64,
+  addr: bigint,
+  sup: Suppress,
+): Decoded | null {
+  const d = new D(bytes, offset, bits, addr, sup);
   try {
     let text = decode(d);
     if (d.ripRel) {
@@ -899,19 +913,48 @@ export function disassembleOne(
     if (d.rep && !/^(rep|repe|repne|pause|a16|a32|a64)\b/.test(text)) throw new Bad();
     if (d.lock && !text.startsWith("lock ")) throw new Bad();
     if (d.seg >= 0 && !text.includes(":")) throw new Bad();
-    if ((d.rex & 0xf) !== 0 && !usesRex(d, text)) throw new Bad();
-    return { length: d.p - offset, text };
+    return { length: d.p - offset, text, d };
   } catch (e) {
     if (!(e instanceof Bad) && !(e instanceof RangeError)) throw e;
-    const b = bytes[offset];
-    return { length: b === undefined ? 0 : 1, text: b === undefined ? "" : `db ${hx(b)}` };
+    return null;
   }
 }
 
-/** A REX with W/R/X/B bits must have influenced the text (else the assembler would not emit it). */
-function usesRex(d: D, text: string): boolean {
-  if (d.rex & 8) return true;
-  return /\br(8|9|1[0-5])[bwd]?\b/.test(text) || d.hasModrm || /\b(spl|bpl|sil|dil)\b/.test(text);
+/**
+ * Disassembles the instruction at `offset` of `bytes`. Bytes outside the subset (or a truncated
+ * instruction) give `db 0x..` with length 1; an offset past the end gives length 0. An operand- or
+ * address-size prefix, or REX.W, that does not change the instruction is shown as nasm's `o16`,
+ * `o32`, `o64`, `a16` or `a32` prefix word; a REX prefix with no effect at all gives `db`.
+ *
+ * @example
+ * ```ts
+ * disassembleOne(new Uint8Array([0x0f, 0x22, 0xe0]), 0, { bits: 32 }); // { length: 3, text: "mov cr4, eax" }
+ * ```
+ */
+export function disassembleOne(
+  bytes: Uint8Array,
+  offset: number,
+  options: DisasmOptions,
+): { length: number; text: string } {
+  const bits = options.bits;
+  const addr = toBig(options.address) + BigInt(offset);
+  const r = decodeAt(bytes, offset, bits, addr, {});
+  if (!r) {
+    const b = bytes[offset];
+    return { length: b === undefined ? 0 : 1, text: b === undefined ? "" : `db ${hx(b)}` };
+  }
+  const same = (sup: Suppress) => {
+    const alt = decodeAt(bytes, offset, bits, addr, sup);
+    return alt !== null && alt.text === r.text && alt.length === r.length;
+  };
+  const words: string[] = [];
+  if (r.d.hadRex) {
+    if (same({ rex: "all" })) return { length: 1, text: `db ${hx(bytes[offset])}` };
+    if (r.d.rex & 8 && same({ rex: "w" })) words.push("o64");
+  }
+  if (r.d.o16 && same({ o16: true })) words.push(bits === 16 ? "o32" : "o16");
+  if (r.d.a16 && same({ a16: true })) words.push(bits === 32 ? "a16" : "a32");
+  return { length: r.length, text: words.length ? `${words.join(" ")} ${r.text}` : r.text };
 }
 
 /**
