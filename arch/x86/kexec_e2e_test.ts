@@ -173,3 +173,46 @@ Deno.test("e2e x86_64: the R9/R10 quirk carries the caller's R10 into R9", () =>
   assertEquals(cpu.getGpr(9), 0x1122334455667788n, "R9 = R10");
   assertEquals(cpu.getGpr(11), 0n);
 });
+
+for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
+  Deno.test(`e2e i386 ${version}: chained indirection pages and swapped destination pages`, () => {
+    const m = machine({
+      board: "pc-ioapic",
+      cpu: { model: "pentium4-xeon", count: 1 },
+      memory: 64n << 20n,
+    });
+    const arch = createX86KexecArch(m, { arch: "i386" });
+    const kernel = new KernelModel(m, { version, arch });
+    kernel.boot();
+    // Segment 0 lands in a block the allocator reaches only after segment 1's 2000 source pages
+    // came from above it: its destination pages get swapped in (kimage_alloc_page's copy).
+    const low = pattern(256 * 4096, 4);
+    const big = pattern(2000 * 4096, 5);
+    big[0] = 0xf4;
+    const r = kernel.kexecLoad({
+      entry: 0x100000,
+      segments: [
+        { buf: low, mem: 0x3a00000, memsz: low.length },
+        { buf: big, mem: 0x100000, memsz: big.length },
+      ],
+    });
+    assertEquals(r.errno, 0, r.reason);
+    const img = kernel.kexec.state.image!;
+    assert(img.indirectionPages.length >= 3);
+    let own = 0, dest = 0;
+    for (const [, e] of img.entries()) {
+      if (e & 1) dest = e - (e % 4096);
+      else if (e & 8) {
+        if (e - (e % 4096) === dest) own++;
+        dest += 4096;
+      }
+    }
+    assertEquals(own, 256, "every page of segment 0 is its own source");
+    assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+    const run = m.run({ until: "halt", maxInstructions: 5_000_000 });
+    assertEquals(run.reason, "halted");
+    assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x100001n);
+    assertEquals(m.memory.readBytes(0x3a00000, low.length), low);
+    assertEquals(m.memory.readBytes(0x100000, big.length), big);
+  });
+}
