@@ -762,3 +762,246 @@ smmmsg: db "in handler with special mask", 10, 0
   console: "in handler with special mask\\nin handler with special mask\\n"
   pic:
     master: { special_mask: true, isr: 0, imr: 0xfe }""")
+
+# 16. The MP table, as a guest finds it (a BIOS that lies) ----------------------------------------
+write("hw_mptable_lie",
+  """The guest finds the MP floating pointer where the MP spec and Linux look (the first KiB of the
+  EBDA at 0x9FC00), checks its checksum, follows it to the PCMP table and walks the entries: it
+  prints the IMCRP flag and the IOAPIC pin of the ExtINT entry. The board wires the 8259 to pin 0
+  but this BIOS lies (mptable.extint_pin: 16), which is what an OS then believes.""",
+  ["hw", "mptable", "firmware", "ioapic"],
+  "board: pc-ioapic\nmptable: { extint_pin: 16 }",
+  """  mov esi, 0x9fc00
+  cmp dword [fs:esi], 0x5f504d5f   ; "_MP_"
+  jne nomp
+  xor al, al                   ; checksum of the 16-byte floating pointer
+  mov cx, 16
+sum:
+  add al, [fs:esi]
+  inc esi
+  loop sum
+  mov si, summsg
+  call print
+  call hex8
+  call nl
+  mov si, imcrmsg
+  call print
+  mov edi, 0x9fc00
+  mov al, [fs:edi+12]          ; feature byte 2: IMCRP in bit 7
+  call hex8
+  call nl
+  mov esi, [fs:edi+4]          ; configuration table
+  mov cx, [fs:esi+0x22]        ; entry count
+  add esi, 44
+walk:
+  mov al, [fs:esi]
+  cmp al, 0
+  jne notcpu
+  inc byte [cpus]
+  add esi, 20
+  jmp next
+notcpu:
+  cmp al, 3
+  jne skip
+  cmp byte [fs:esi+1], 3       ; ExtINT
+  jne skip
+  push si
+  mov si, extmsg
+  call print
+  pop si
+  mov al, [fs:esi+7]           ; destination INTIN#
+  call hex8
+  call nl
+skip:
+  add esi, 8
+next:
+  loop walk
+  mov si, cpumsg
+  call print
+  mov al, [cpus]
+  call hex8
+  call nl
+""" + EXIT + """nomp:
+  mov si, nompmsg
+  call print
+""" + EXIT + """cpus: db 0
+summsg: db "floating pointer checksum ", 0
+imcrmsg: db "imcrp ", 0
+extmsg: db "ExtINT on IOAPIC pin ", 0
+cpumsg: db "processors ", 0
+nompmsg: db "no MP table", 10, 0
+""",
+  """run: { reason: exit }
+  console: "floating pointer checksum 00\\nimcrp 00\\nExtINT on IOAPIC pin 10\\nprocessors 02\\n"
+  machine: { pic_output: ioapic }
+  memory:
+    - { at: 0x9fc00, bytes: "5f 4d 50 5f 10 fc 09 00 01 04" }
+    - { at: 0x9fc10, bytes: "50 43 4d 50" }""")
+
+# 17. The e820 map of an x86-64 board ------------------------------------------------------------
+write("hw_opteron_e820",
+  """The BIOS e820 table of the Opteron board with its default 6 GiB: the guest reads the table
+  the firmware left at 0xE1000 ("E820" signature, count, 20-byte entries) and prints every entry:
+  the 639 KiB of base memory, the EBDA, the BIOS ROM, RAM up to the 3 GiB PCI hole with ACPI data
+  and NVS at its top, the IOAPIC and local APIC pages, the ROM mirror and 3 GiB of RAM remapped
+  above 4 GiB.""",
+  ["hw", "firmware", "e820", "opteron", "x86_64"],
+  "board: opteron\ncpu: { count: 1 }",
+  """  mov esi, 0xe1000
+  mov ebx, [fs:esi]
+  cmp ebx, 0x30323845          ; "E820"
+  jne bad
+  mov cx, [fs:esi+4]
+  add esi, 8
+entry:
+  mov ebx, [fs:esi+4]          ; base, high then low dword
+  call hex32
+  mov ebx, [fs:esi]
+  call hex32
+  mov al, ' '
+  out 0xe9, al
+  mov ebx, [fs:esi+12]         ; size
+  call hex32
+  mov ebx, [fs:esi+8]
+  call hex32
+  mov al, ' '
+  out 0xe9, al
+  mov al, [fs:esi+16]          ; type
+  call hex8
+  call nl
+  add esi, 20
+  loop entry
+""" + EXIT + """bad:
+  mov si, badmsg
+  call print
+""" + EXIT + """badmsg: db "no e820 copy", 10, 0
+""",
+  """run: { reason: exit }
+  console: |
+    0000000000000000 000000000009FC00 01
+    000000000009FC00 0000000000000400 02
+    00000000000E0000 0000000000020000 02
+    0000000000100000 00000000BFEF0000 01
+    00000000BFFF0000 0000000000008000 03
+    00000000BFFF8000 0000000000008000 04
+    00000000FEC00000 0000000000001000 02
+    00000000FEE00000 0000000000001000 02
+    00000000FFFE0000 0000000000020000 02
+    0000000100000000 00000000C0000000 01
+  memory_map:
+    e820:
+      9: { base: 0x100000000, size: 0xc0000000, type: ram }""")
+
+# 18. Triple fault -------------------------------------------------------------------------------
+write("hw_triple_fault",
+  """A triple fault on a 386: with the real-mode IDTR limit set to 0, INT 3 lies beyond the table
+  (#GP), so does the #GP vector (#DF) and the #DF vector: the CPU enters shutdown and the run
+  ends with reason shutdown.""",
+  ["hw", "i386", "exception"],
+  "board: pc-legacy\ncpu: { model: i386 }",
+  """  mov si, msg
+  call print
+  lidt [idtr0]
+  int 3
+  mov si, after
+  call print
+""" + EXIT + """idtr0: dw 0
+       dd 0
+msg: db "before the triple fault", 10, 0
+after: db "not reached", 10, 0
+""",
+  """run: { reason: shutdown }
+  console: "before the triple fault\\n"
+  cpu:
+    0: { state: shutdown }""", run="{ until: shutdown, max_instructions: 100_000 }")
+
+# 19. Exact PIT reads ----------------------------------------------------------------------------
+write("hw_pit_latch_read",
+  """PIT reads are exact to the instruction: channel 0 runs in mode 2 with count 50000; the guest
+  waits 1000 instructions (10 us: 11.9 input clocks after the count loads, so 49989 = 0xC345),
+  latches it, spins 40000 instructions (400 us = 477.3 clocks) plus the printing of the first
+  value, and latches again (0xC167, 478 clocks later). Virtual time only depends on instruction
+  counts, so the values are the same on every run.""",
+  ["hw", "pit", "timing"],
+  "board: pc-legacy\ntiming: { ns_per_instruction: 10 }",
+  """  mov al, 0x34                 ; channel 0, mode 2, lobyte/hibyte
+  out 0x43, al
+  mov al, 0x50                 ; 50000 = 0xc350
+  out 0x40, al
+  mov al, 0xc3
+  out 0x40, al
+  mov ecx, 500                 ; let the count load (next input clock)
+settle:
+  dec ecx
+  jnz settle
+  call latch
+  mov ecx, 10000
+spin:
+  nop
+  nop
+  dec ecx
+  jnz spin
+  call latch
+""" + EXIT + """latch:
+  mov al, 0x00                 ; counter latch command, channel 0
+  out 0x43, al
+  in al, 0x40
+  mov bl, al
+  in al, 0x40
+  mov bh, al
+  mov al, bh
+  call hex8
+  mov al, bl
+  call hex8
+  call nl
+  ret
+""",
+  """run: { reason: exit }
+  console: "C345\\nC167\\n"
+  pit:
+    channels:
+      0: { mode: 2, count: 50000, access: lsb-msb }""")
+
+# 20. A real 386 --------------------------------------------------------------------------------
+write("hw_i386_detect",
+  """Boot on a real 386 (pc-legacy, cpu i386): the classic CPU-type test tries to set EFLAGS.AC
+  (bit 18), which a 386 cannot hold, and prints what it found. The BIOS hand-off is the same as
+  on a 486: DL = 0x80, SS:SP = 0000:7C00.""",
+  ["hw", "i386", "cpu"],
+  "board: pc-legacy\ncpu: { model: i386 }",
+  """  mov [drive], dl
+  pushfd
+  pop eax
+  mov ecx, eax
+  xor eax, 0x40000             ; toggle AC
+  push eax
+  popfd
+  pushfd
+  pop eax
+  push ecx
+  popfd
+  xor eax, ecx
+  test eax, 0x40000
+  jnz is486
+  mov si, m386
+  call print
+  jmp out
+is486:
+  mov si, m486
+  call print
+out:
+  mov si, drv
+  call print
+  mov al, [drive]
+  call hex8
+  call nl
+""" + EXIT + """drive: db 0
+m386: db "cpu: 386 (EFLAGS.AC sticks at 0)", 10, 0
+m486: db "cpu: 486 or later", 10, 0
+drv: db "boot drive ", 0
+""",
+  """run: { reason: exit }
+  console: "cpu: 386 (EFLAGS.AC sticks at 0)\\nboot drive 80\\n"
+  machine: { cpu_model: i386 }
+  cpu:
+    0: { eflags: { ac: 0 }, esp: 0x7c00, ss: { selector: 0 } }""")
