@@ -91,4 +91,5 @@ export { formatPath, SourceMap } from "./runner/yaml.ts";
 export type { NodePosition, ValuePath } from "./runner/yaml.ts";
 export { createReporter, REPORTERS } from "./runner/report/mod.ts";
 export type { Reporter, ReporterName, ReporterOptions, Summary } from "./runner/report/mod.ts";
+export { pcMachineProvider } from "./runner/machine_provider.ts";
 import "./runner/defaults.ts";

@@ -226,3 +226,65 @@ Deno.test("big-endian machines read memory words big-endian", async () => {
   );
   assert.equal(r.status, "passed", formatResult(r));
 });
+
+Deno.test("segments recorded by kexec_load drive memory { segment: N } and expect.segments", async () => {
+  const kernel: KernelModel = {
+    name: "segment recorder",
+    createSession(ctx) {
+      const machine = ctx.ensureMachine() as unknown as {
+        memory: { writeBytes(a: number, b: Uint8Array): void };
+      };
+      return {
+        boot: () => {},
+        kexecLoad(step) {
+          const segs = step.args.segments ?? [];
+          ctx.segments = segs.map((s) => {
+            const bytes = Uint8Array.from(
+              (s.buf as string).split(" ").map((h) => parseInt(h, 16)),
+            );
+            machine.memory.writeBytes(Number(s.mem), bytes);
+            return { mem: s.mem, memsz: s.memsz, bytes, info: { kind: "data" } };
+          });
+        },
+        kexecUnload: () => {},
+        reboot: () => {},
+        panic: () => {},
+      };
+    },
+  };
+  const text = (expect: string) =>
+    `apiVersion: kexec-scenario/v1
+name: seg
+machine: { board: fake }
+steps:
+  - boot
+  - kexec_load:
+      segments:
+        - { buf: "de ad be ef", mem: 0x100000, memsz: 4K }
+        - { buf: "01 02", mem: 0x200000, memsz: 2 }
+expect:
+${expect}`;
+  const ok = await run(
+    text(`  memory: [ { segment: 0 }, { segment: 1 }, { at: 0x100000, u32: 0xefbeadde } ]
+  segments:
+    - { mem: 0x100000, memsz: 0x1000, bufsz: 4, kind: data }
+    - { mem: 0x200000, sha256: any }
+`),
+    kernel,
+  );
+  assert.equal(ok.status, "passed", formatResult(ok));
+  const bad = await run(
+    text(`  memory: [ { segment: 2 } ]
+`),
+    kernel,
+  );
+  assert.equal(bad.status, "error");
+  assert.match(bad.error!.message, /expect\.memory\[0\]\.segment: no segment 2: 2 were loaded/);
+  const count = await run(text("  segments: [ { mem: 0x100000 } ]\n"), kernel);
+  assert.equal(count.status, "failed");
+  assert.deepEqual([count.failures[0].path, count.failures[0].expected, count.failures[0].actual], [
+    "segments",
+    "1",
+    "2",
+  ]);
+});
