@@ -949,7 +949,8 @@ export function disassembleOne(
   };
   const words: string[] = [];
   if (r.d.hadRex) {
-    if (same({ rex: "all" })) return { length: 1, text: `db ${hx(bytes[offset])}` };
+    const wOnly = r.d.rex === 0x48;
+    if (!wOnly && same({ rex: "all" })) return { length: 1, text: `db ${hx(bytes[offset])}` };
     if (r.d.rex & 8 && same({ rex: "w" })) words.push("o64");
   }
   if (r.d.o16 && same({ o16: true })) words.push(bits === 16 ? "o32" : "o16");

@@ -136,6 +136,15 @@ Deno.test("disassemble: exact texts for common instructions", () => {
     [32, "d7", "xlatb"],
     [32, "0f01e0", "smsw eax"],
     [32, "0f00d8", "ltr ax"],
+    // prefixes that do not change the instruction keep nasm's prefix words
+    [32, "66fa", "o16 cli"],
+    [16, "66fa", "o32 cli"],
+    [64, "67cc", "a32 int3"],
+    [32, "67cc", "a16 int3"],
+    [64, "48fc", "o64 cld"],
+    [64, "4890", "xchg rax, rax"],
+    [32, "6690", "xchg ax, ax"],
+    [32, "666a16", "push word 0x16"],
   ];
   for (const [bits, h, text, address] of table) {
     const bytes = unhex(h);
@@ -154,6 +163,9 @@ Deno.test("disassemble: bytes outside the subset become db of length 1", () => {
     [32, "f090", "db 0xf0"], // lock nop
     [32, "d9c0", "db 0xd9"], // x87
     [32, "8b", "db 0x8b"], // missing ModRM
+    [64, "40fc", "db 0x40"], // REX without effect
+    [32, "0f9808", "db 0xf"], // SETcc with a non-zero ModRM.reg
+    [32, "f3f3a4", "db 0xf3"], // repeated prefix
   ];
   for (const [bits, h, text] of table) {
     assertEquals(disassembleOne(unhex(h), 0, { bits }), { length: 1, text }, h);
