@@ -642,3 +642,13 @@ Deno.test("i386 PAE with RAM above 4 GiB: source pages stay below KEXEC_SOURCE_M
     assert(e < 2 ** 32, `entry 0x${e.toString(16)}`);
   }
 });
+
+Deno.test("kexec3: a huge memsz runs out of pages (ENOMEM) and gives everything back", () => {
+  const s = setup({ version: "2.6.8.1-kexec3", limits: X86_64 });
+  const r = s.kexec.load({
+    entry: 0,
+    segments: [{ buf: null, bufsz: 0, mem: 0x100000, memsz: 2 ** 39 }],
+  });
+  assertEquals(r.errno, "ENOMEM");
+  assertEquals(s.pages.usedPages, 0);
+});

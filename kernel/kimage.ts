@@ -366,6 +366,15 @@ export class Kimage {
   /** kimage_load_segment for this image's type and the version. */
   loadSegment(seg: KexecSegment): void {
     if (this.type === KEXEC_TYPE_CRASH) return this.#loadCrash(seg);
+    // A segment needing more pages than are free ends in -ENOMEM after taking them all (and
+    // kimage_free gives them back): fail at once instead of walking the whole of RAM.
+    const needed = Number((seg.memsz + 4095n) / 4096n);
+    if (needed > this.#pages.freePages) {
+      throw new KernelError(
+        "ENOMEM",
+        `segment needs ${needed} pages, ${this.#pages.freePages} free`,
+      );
+    }
     if (this.#b.loadSegment === "kexec3") return this.#loadKexec3(seg);
     return this.#loadNormal(seg);
   }

@@ -128,6 +128,13 @@ export class PageAllocator {
     return this.#inFree(pfn) && !this.#used.has(pfn);
   }
 
+  /** Number of free pages (all zones). */
+  get freePages(): number {
+    let n = 0;
+    for (const r of this.#free) n += r.e - r.s;
+    return n - this.#used.size;
+  }
+
   /** Number of pages currently handed out. */
   get usedPages(): number {
     return this.#used.size;
