@@ -368,8 +368,10 @@ export class Kimage {
     if (this.type === KEXEC_TYPE_CRASH) return this.#loadCrash(seg);
     // A segment needing more pages than are free ends in -ENOMEM after taking them all (and
     // kimage_free gives them back): fail at once instead of walking the whole of RAM.
+    // (Unless the user buffer faults first: then -EIO comes from the loop.)
     const needed = Number((seg.memsz + 4095n) / 4096n);
-    if (needed > this.#pages.freePages) {
+    const faults = seg.bufsz > 0n && (seg.buf === null || BigInt(seg.buf.length) < seg.bufsz);
+    if (needed > this.#pages.freePages && !faults) {
       throw new KernelError(
         "ENOMEM",
         `segment needs ${needed} pages, ${this.#pages.freePages} free`,
