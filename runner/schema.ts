@@ -65,7 +65,10 @@ function count(description: string, max = Number.MAX_SAFE_INTEGER) {
   return z.any().transform((v, ctx) => {
     const r = intTransform(BigInt(max), `the range 0..${max}`)(v, ctx);
     return typeof r === "bigint" ? Number(r) : r;
-  }).meta({ "x-integer": true, description }) as unknown as z.ZodType<number, unknown>;
+  }).meta({ "x-integer": true, "x-max": max, description }) as unknown as z.ZodType<
+    number,
+    unknown
+  >;
 }
 
 /** One of a few integers (e.g. 16, 32, 64), as `number`. */
@@ -668,11 +671,19 @@ export function scenarioJsonSchema(): Record<string, unknown> {
       }
       if (j["x-integer"]) {
         const choices = j["x-enum"] as number[] | undefined;
+        const max = j["x-max"] as number | undefined;
         delete j["x-integer"];
         delete j["x-enum"];
+        delete j["x-max"];
         delete j.type;
         if (choices) Object.assign(j, { enum: choices });
-        else Object.assign(j, structuredClone(INTEGER_JSON));
+        else {
+          const int = structuredClone(INTEGER_JSON);
+          if (max !== undefined && max < Number.MAX_SAFE_INTEGER) {
+            Object.assign(int.anyOf[0], { maximum: max });
+          }
+          Object.assign(j, int);
+        }
       }
     },
   }) as Record<string, unknown>;

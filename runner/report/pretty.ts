@@ -34,6 +34,7 @@ export function prettyReporter(options: ReporterOptions): Reporter {
       }
     },
     end(s: Summary) {
+      if (s.total === 0) w("No scenario cases selected.\n");
       w("\n");
       const failed = s.failed + s.errors;
       w(`${paint(`${s.passed} passed`, s.passed ? "green" : "gray", c)}, ${
