@@ -34,3 +34,39 @@ Deno.test("bundled scenarios start with the yaml-language-server $schema line", 
     );
   }
 });
+
+Deno.test("the committed JSON Schema accepts every bundled scenario and rejects misspelled keys", async () => {
+  const { z } = await import("npm:zod@^4.1.0");
+  const { parseYaml } = await import("./yaml.ts");
+  const schema = z.fromJSONSchema(JSON.parse(schemaFileText()));
+  // JSON has no 64-bit integers: large values go as hex strings, which the schema also accepts.
+  const toJson = (v: unknown) =>
+    JSON.parse(
+      JSON.stringify(v, (_k, x) =>
+        typeof x === "bigint"
+          ? (x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : `0x${x.toString(16)}`)
+          : x),
+    );
+  const dir = new URL("../scenarios/", import.meta.url).pathname;
+  const files = await walk(dir);
+  for (const file of files) {
+    const { value } = parseYaml(await Deno.readTextFile(file), file);
+    const r = schema.safeParse(toJson(value));
+    assert.ok(r.success, `${file}: ${JSON.stringify(r.error?.issues)}`);
+  }
+  const bad = {
+    apiVersion: "kexec-scenario/v1",
+    name: "x",
+    machine: { board: "pc-legacy", memroy: "16M" },
+    steps: [{ run: { max_instructions: 1 } }],
+  };
+  assert.equal(schema.safeParse(bad).success, false);
+  assert.equal(
+    schema.safeParse({ ...bad, machine: { board: "pc-legacy", memory: "16Q" } }).success,
+    false,
+  );
+  assert.equal(
+    schema.safeParse({ ...bad, machine: { board: "pc-legacy", memory: "16M" } }).success,
+    true,
+  );
+});
