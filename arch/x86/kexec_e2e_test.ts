@@ -7,6 +7,7 @@ import { KernelModel } from "../../kernel/model.ts";
 import { KEXEC_ON_CRASH } from "../../kernel/kexec.ts";
 import { type X86Cpu, x86CpuFactory } from "./cpu.ts";
 import { createX86KexecArch } from "./kexec_port.ts";
+import { findIsaIrqPin, findSmpConfig } from "./kexec_pc.ts";
 
 function machine(config: MachineConfig) {
   return buildMachine(config, { cpu: x86CpuFactory(config.cpu!.model!) });
@@ -215,4 +216,56 @@ for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
     assertEquals(m.memory.readBytes(0x3a00000, low.length), low);
     assertEquals(m.memory.readBytes(0x100000, big.length), big);
   });
+}
+
+// Every board, both versions: kexec into a one-instruction kernel and check what the new kernel
+// finds in the interrupt hardware.
+const BOARDS: [string, string, "i386" | "x86_64", number][] = [
+  ["pc-legacy", "i386", "i386", 1],
+  ["pc-legacy", "i486", "i386", 1],
+  ["pc-imcr", "pentium", "i386", 2],
+  ["pc-lapic", "pentium4-xeon", "i386", 2],
+  ["pc-ioapic", "pentium4-xeon", "i386", 2],
+  ["xeon-nocona", "xeon-nocona", "i386", 2],
+  ["xeon-nocona", "xeon-nocona", "x86_64", 2],
+  ["opteron", "opteron", "x86_64", 2],
+];
+for (const [board, model, arch, count] of BOARDS) {
+  for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
+    Deno.test(`e2e ${board}/${model} ${arch} ${version}: interrupt hardware after kexec`, () => {
+      const m = machine({ board, cpu: { model, count } });
+      const kernel = new KernelModel(m, { version, arch: createX86KexecArch(m, { arch }) });
+      kernel.boot();
+      const img = new Uint8Array(4096);
+      img[0] = 0xf4;
+      const r = kernel.kexecLoad({
+        entry: 0x100000,
+        segments: [{ buf: img, mem: 0x100000, memsz: 4096 }],
+      });
+      assertEquals(r.errno, 0, r.reason);
+      assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+      const run = m.run({ until: "halt", maxInstructions: 200_000 });
+      assertEquals(run.reason, "halted");
+      assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x100001n);
+      // deno-lint-ignore no-explicit-any
+      const s = m.snapshot() as any;
+      const v = (x: { value: bigint }) => Number(x.value);
+      assertEquals([v(s.pic.master.imr), v(s.pic.slave.imr)], [0xff, 0xff]);
+      if (s.imcr) assertEquals(s.imcr.mode, "pic");
+      if (s.ioapic) {
+        const lo = (p: number) => Number(BigInt(s.ioapic.pins[p].value) & 0xffffffffn);
+        const extint = findIsaIrqPin(findSmpConfig(m.memory).mp, 0, "ExtINT");
+        if (extint === 0) assertEquals(lo(0), 0x700, "ExtINT pin restored");
+        else assertEquals(lo(0), 0x10000, "no MP ExtINT entry: pin 0 stays masked");
+        assertEquals(lo(2), 0x10000);
+      }
+      if (s.lapic && !s.imcr) {
+        const lvt0 = v(s.lapic[0].lvt0);
+        const expected = s.ioapic && version === "2.6.13" ? 0x10000 : 0x700;
+        assertEquals(lvt0 & 0x10700, expected, "LVT0");
+        assertEquals(v(s.lapic[0].svr) & 0x1ff, 0x10f);
+      }
+      for (let c = 1; c < count; c++) assert(["stopped", "halted"].includes(m.cpus[c].runState));
+    });
+  }
 }
