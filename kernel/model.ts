@@ -75,6 +75,7 @@ export class KernelModel {
   readonly #smp: boolean;
   readonly #e820?: readonly BootE820Entry[];
   readonly #services: KexecServices;
+  #category: "kernel" | "kexec" = "kexec";
 
   /** Create the kernel; nothing touches the machine before {@linkcode KernelModel.boot}. */
   constructor(machine: KernelMachine, options: KernelModelOptions) {
@@ -95,7 +96,7 @@ export class KernelModel {
         return pages();
       },
       allocControlPages: (image, order) => image.allocControlPages(order),
-      log: (fn, message) => machine.trace.emit("kexec", `${fn}: ${message}`),
+      log: (fn, message) => machine.trace.emit(this.#category, `${fn}: ${message}`),
     };
     this.kexec = new Kexec({ services: this.#services, arch: this.arch });
   }
@@ -130,7 +131,12 @@ export class KernelModel {
   /** Old-kernel bring-up. */
   boot(): void {
     if (this.#boot) throw new KernelStateError("Kernel already booted: boot runs once");
-    this.#step(() => this.#bootNow());
+    this.#category = "kernel"; // bring-up events; the kexec paths trace as "kexec"
+    try {
+      this.#step(() => this.#bootNow());
+    } finally {
+      this.#category = "kexec";
+    }
   }
 
   #bootNow(): void {
