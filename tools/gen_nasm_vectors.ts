@@ -718,7 +718,10 @@ pml4: times 512 dq 0
     name: "relocation-loop",
     bits: 32,
     source: `org 0x100000
-%define unused 1
+%define PAGE_MASK 0xfffff000
+%idefine Dest 0x200000
+%assign WORDS 0
+%assign WORDS WORDS + 4
 relocate:
     push ebx
     push esi
@@ -734,7 +737,9 @@ relocate:
     inc ebx
     cmp ebx, ecx
     jb .next
-    mov edi, 0x200000
+    mov edi, DEST
+    and edi, PAGE_MASK
+    add edi, WORDS * 4
     mov esi, payload
     mov ecx, (payload_end - payload + 3) / 4
     cld
@@ -955,7 +960,7 @@ for (const bits of [16, 32, 64] as Bits[]) {
 
 const progs = [];
 for (const p of PROGRAMS) {
-  const src = `bits ${p.bits}\n` + p.source.replace("%define unused 1\n", "");
+  const src = `bits ${p.bits}\n` + p.source;
   await Deno.writeTextFile(`${TMP}/p.asm`, src);
   const r = await run(["nasm", "-f", "bin", "-o", `${TMP}/p.bin`, `${TMP}/p.asm`]);
   if (r.code !== 0 || r.err.includes("warning")) throw new Error(`${p.name}: ${r.err}`);

@@ -491,11 +491,13 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
     new AsmError(msg, { line: no + lineOffset, column: Math.max(col, 1) + columnOffset, file });
   const srcLines = source.split(/\r?\n/);
   const lines: Line[] = [];
+  const defines = new Map<string, string>();
   srcLines.forEach((text, i) => {
     const no = i + 1;
     const line: Line = { no, stmt: { k: "empty" } };
     try {
-      const cur = new Cursor(tokenize(text));
+      const expanded = preprocess(text, defines);
+      const cur = new Cursor(tokenize(expanded));
       line.stmt = parseStmt(cur, true, line);
     } catch (e) {
       if (e instanceof LineError) throw err(no, e.col || firstCol(text), e.message);
@@ -633,6 +635,92 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
     }
     if (!changed && (!unknown || pass > 2)) final = true;
   }
+}
+
+/**
+ * The small part of nasm's preprocessor the assembler supports: `%define NAME text` (and
+ * `%idefine`, case-insensitive), `%undef NAME` and `%assign NAME expression`, expanded as whole
+ * identifiers outside strings and comments. Returns the line to assemble.
+ */
+function preprocess(text: string, defines: Map<string, string>): string {
+  const m = /^\s*%(\w+)\b\s*(.*)$/.exec(text);
+  if (m) {
+    const dir = m[1].toLowerCase();
+    const rest = m[2].replace(/\s*;.*$/, "");
+    const col = text.indexOf("%") + 1;
+    const nm = /^([A-Za-z_.?@$][\w.?@$#~]*)(?:\s+(.*))?$/.exec(rest.trim());
+    if (dir === "define" || dir === "idefine" || dir === "xdefine") {
+      const fn = /^[A-Za-z_.?@$][\w.?@$#~]*\(/.exec(rest.trim());
+      if (fn) {
+        throw new LineError(`Macros with parameters are not supported: %${dir} ${fn[0]}`, col);
+      }
+      if (!nm) throw new LineError(`Invalid %${dir}: expected a name`, col);
+      const key = dir === "idefine" ? "\0" + nm[1].toLowerCase() : nm[1];
+      const body = nm[2] ?? "";
+      defines.set(key, dir === "xdefine" ? expandDefines(body, defines) : body);
+      return "";
+    }
+    if (dir === "undef") {
+      if (!nm) throw new LineError("Invalid %undef: expected a name", col);
+      defines.delete(nm[1]);
+      defines.delete("\0" + nm[1].toLowerCase());
+      return "";
+    }
+    if (dir === "assign" || dir === "iassign") {
+      if (!nm || !nm[2]) throw new LineError(`Invalid %${dir}: expected a name and a value`, col);
+      const cur = new Cursor(tokenize(expandDefines(nm[2], defines)));
+      const e = parseExpr(cur, { allowRegs: false });
+      if (cur.peek.kind !== "end") throw new LineError(`Unexpected ${describe(cur.peek)}`, col);
+      const env: Env = {
+        here: 0n,
+        base: 0n,
+        final: true,
+        lookup(name, c) {
+          throw new LineError(`%assign needs a constant expression: ${name} is not a number`, c);
+        },
+      };
+      const v = evalScalar(e, env).v;
+      defines.set(dir === "iassign" ? "\0" + nm[1].toLowerCase() : nm[1], `(${v})`);
+      return "";
+    }
+    throw new LineError(`Preprocessor directive not supported: %${m[1]}`, col);
+  }
+  return defines.size ? expandDefines(text, defines) : text;
+}
+
+function expandDefines(text: string, defines: Map<string, string>, depth = 0): string {
+  if (depth > 16) throw new LineError("Recursive %define", 1);
+  let out = "";
+  let changed = false;
+  for (let i = 0; i < text.length;) {
+    const c = text[i];
+    if (c === ";") {
+      out += text.slice(i);
+      break;
+    }
+    if (c === "'" || c === '"' || c === "`") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += c === "`" && text[j] === "\\" ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (/[A-Za-z_.?@$]/.test(c) && !/[0-9]/.test(text[i - 1] ?? "")) {
+      let j = i + 1;
+      while (j < text.length && /[\w.?@$#~]/.test(text[j])) j++;
+      const word = text.slice(i, j);
+      const body = defines.get(word) ?? defines.get("\0" + word.toLowerCase());
+      if (body !== undefined) {
+        out += body;
+        changed = true;
+      } else out += word;
+      i = j;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return changed ? expandDefines(out, defines, depth + 1) : out;
 }
 
 function firstCol(text: string): number {

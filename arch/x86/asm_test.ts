@@ -347,3 +347,22 @@ Deno.test("assemble: seeded random programs are byte-identical to nasm (multi-pa
   }
   assertEquals(bad, []);
 });
+
+Deno.test("assemble: %define, %idefine, %xdefine, %undef and %assign", () => {
+  assertEquals(asm("%define BASE 0x1000\nmov eax, BASE+4"), "b804100000");
+  assertEquals(asm("%define REG eax ; comment\nmov REG, 1"), "b801000000");
+  assertEquals(asm("%assign N 3\n%assign N N+1\nmov eax, N"), "b804000000");
+  assertEquals(asm("%idefine Foo 5\nmov eax, FOO"), "b805000000");
+  assertEquals(asm("%define X 1\n%undef X\nX: nop"), "90");
+  assertEquals(asm("%define S 'ab'\ndb S, 'S'"), "616253"); // not expanded inside strings
+  assertEquals(asm("%define A B\n%define B 7\nmov eax, A"), "b807000000");
+  assertEquals(asm("%define K 2\nmov eax, [ebx+K*4]"), "8b4308");
+  const m = errorOf("nop\n  %macro m 0", { bits: 32 });
+  assertEquals([m.detail, m.line, m.column], [
+    "Preprocessor directive not supported: %macro",
+    2,
+    3,
+  ]);
+  assert(/parameters are not supported/.test(errorOf("%define F(x) x+1").detail));
+  assert(/constant expression/.test(errorOf("%assign Q lbl\nlbl:").detail));
+});
