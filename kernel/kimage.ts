@@ -28,14 +28,12 @@ export const KEXEC_TYPE_DEFAULT = 0;
 export const KEXEC_TYPE_CRASH = 1;
 
 const PAGE = 4096;
-const PAGE_MASK_N = -4096; // used through pageOf()
 const KIMAGE_NO_DEST = -1;
 
 /** Page-aligned part of an entry (works above 2^32). */
 export function pageOf(v: number): number {
   return v - (v % PAGE);
 }
-void PAGE_MASK_N;
 
 /** One kernel-side segment (struct kexec_segment after copy_from_user), values as bigint. */
 export interface KexecSegment {
@@ -113,7 +111,7 @@ export class Kimage {
   readonly controlPages: { addr: number; order: number }[] = [];
   /** Pages on dest_pages. */
   destPages: number[] = [];
-  /** Pages on unuseable_pages. */
+  /** Pages on unuseable_pages (stays empty: the allocator skips pages above the source limit). */
   unusablePages: number[] = [];
   /** Next crash control address (2.6.13 `control_page`, ~0 until set). */
   controlPage: bigint = -1n;
