@@ -8,7 +8,15 @@
  * `default rel|abs`, labels (global and `.local`), `$`, `$$`, nasm expressions and number forms,
  * `equ`, `db/dw/dd/dq` (numbers, strings, lists), `times`, `align n[, statement]`, `alignb`,
  * `resb/resw/resd/resq` (zero bytes, as in bin output), prefixes `rep/repe/repz/repne/repnz/lock`,
- * `o16/o32/o64/a16/a32/a64`, size keywords, `strict`, `short`, `near`, `far`, `[rel x]`, `[abs x]`.
+ * `o16/o32/o64/a16/a32/a64`, size keywords, `strict`, `short`, `near`, `far`, `[rel x]`, `[abs x]`,
+ * and of the preprocessor `%define`/`%idefine`/`%xdefine` (no parameters), `%undef`, `%assign`.
+ *
+ * Sizes follow nasm's optimiser: the passes start optimistic (unknown forward references give short
+ * jumps, sign-extended imm8 forms and shift-by-1, but full displacements), labels take the values of
+ * the previous pass, and values that involve a label (relocatable in nasm's sense: `label`,
+ * `label+4`, `$`) keep full-size immediates and displacements while label differences and `$-$$`
+ * are constants. Relocatable values are truncated silently to their field (as nasm does in flat
+ * binaries); other values out of range are errors (where nasm only warns).
  *
  * One deliberate difference: `[rel 0x1234]` with a plain number is RIP-relative to that absolute
  * address (nasm warns and encodes it as absolute); in a flat binary every address is absolute, so
