@@ -349,7 +349,11 @@ function validate(
     );
     throw new ScenarioSchemaError(dedupe(issues));
   }
-  const scenario = { ...parsed.data!, steps: value.steps } as unknown as Scenario;
+  // The validated steps, in their written shape (`boot` or `{ name: args }`).
+  const validatedSteps = steps.map((s) =>
+    typeof (value.steps as YamlValue[])[s.index] === "string" ? s.op : { [s.op]: s.args }
+  );
+  const scenario = { ...parsed.data!, steps: validatedSteps } as unknown as Scenario;
   return { scenario, steps };
 }
 

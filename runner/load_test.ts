@@ -338,3 +338,14 @@ Deno.test("no input gives anything but a scenario error (seeded mutation fuzz)",
     }
   }
 });
+
+Deno.test("the validated scenario carries validated steps in their written shape", async () => {
+  const s = await loadScenario(BASE.replace("steps:\n", "steps:\n  - boot\n"), { file: "v.yaml" });
+  const steps = s.cases[0].scenario.steps;
+  assert.equal(steps[0], "boot");
+  assert.deepEqual(steps[2], { run: { until: "halt", max_instructions: 1000 } });
+  assert.deepEqual(s.cases[0].steps.map((x) => [x.op, x.index]), [["boot", 0], ["power_on", 1], [
+    "run",
+    2,
+  ]]);
+});

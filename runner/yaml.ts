@@ -93,7 +93,7 @@ export class SourceMap {
     return n.key ?? n.value;
   }
 
-  /** Copy every entry of `other` under `prefix` (used when `extends` merges files). */
+  /** Every recorded position, keyed by {@linkcode pathKey}. */
   entries(): IterableIterator<[string, NodePosition]> {
     return this.#nodes.entries();
   }
@@ -103,7 +103,7 @@ export class SourceMap {
     for (const [k, v] of other.entries()) if (!this.#nodes.has(k)) this.#nodes.set(k, v);
   }
 
-  /** Copy the positions under `from` to `to` (used by matrix expansion and step normalisation). */
+  /** An independent copy of this map. */
   clone(): SourceMap {
     const m = new SourceMap(this.file);
     for (const [k, v] of this.#nodes) m.#nodes.set(k, v);
