@@ -113,6 +113,11 @@ export class Kimage {
   destPages: number[] = [];
   /** Pages on unuseable_pages (stays empty: the allocator skips pages above the source limit). */
   unusablePages: number[] = [];
+  /**
+   * How many pages Linux would have parked on unuseable_pages (every free page above
+   * KEXEC_SOURCE_MEMORY_LIMIT, taken before the first usable one); counted once.
+   */
+  unusableCount = -1;
   /** Next crash control address (2.6.13 `control_page`, ~0 until set). */
   controlPage: bigint = -1n;
   /** KEXEC_TYPE_DEFAULT or KEXEC_TYPE_CRASH. */
@@ -260,6 +265,15 @@ export class Kimage {
     // Pages with pfn > KEXEC_SOURCE_MEMORY_LIMIT >> 12 would go to unuseable_pages and be
     // retried; the allocator skips them directly (see PageAllocator.alloc).
     const belowPfn = Number(this.#limits.sourceMemoryLimit >> 12n) + 1;
+    if (this.unusableCount < 0) {
+      this.unusableCount = this.#pages.freePagesFrom(belowPfn);
+      if (this.unusableCount > 0) {
+        this.#log(
+          "kimage_alloc_page",
+          `${this.unusableCount} free pages above KEXEC_SOURCE_MEMORY_LIMIT go to unuseable_pages`,
+        );
+      }
+    }
     for (;;) {
       const addr = this.#pages.alloc(gfp, 0, { belowPfn });
       if (addr === null) return null;

@@ -135,6 +135,14 @@ export class PageAllocator {
     return n - this.#used.size;
   }
 
+  /** Free pages at or above page frame `pfn`. */
+  freePagesFrom(pfn: number): number {
+    let n = 0;
+    for (const r of this.#free) if (r.e > pfn) n += r.e - Math.max(r.s, pfn);
+    for (const u of this.#used) if (u >= pfn) n--;
+    return n;
+  }
+
   /** Number of pages currently handed out. */
   get usedPages(): number {
     return this.#used.size;
