@@ -52,7 +52,7 @@ export const MP_FLOATING_ADDR = 0x9fc00;
 /** MP configuration table when it fits after the floating pointer. */
 export const MP_CONFIG_ADDR = 0x9fc10;
 /** MP configuration table when it does not fit in base memory. */
-export const MP_CONFIG_ROM_ADDR = 0xe0000;
+export const MP_CONFIG_ROM_ADDR = 0xf0000;
 /** Boot sector load address. */
 export const BOOTSECTOR_ADDR = 0x7c00;
 

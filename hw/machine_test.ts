@@ -419,3 +419,16 @@ Deno.test("a 1 TiB-class opteron board costs one chunk per touched MiB", () => {
   assert.match(m.iomem().format(), /^100000000-ffffffffff : System RAM$/m);
   assert.doesNotMatch(m.iomem({ e820_64bit: false }).format(), /^100000000-/m);
 });
+
+Deno.test("firmware: a large MP table moves to the BIOS ROM area and is still found", () => {
+  const { m } = build({ board: "opteron", cpu: { count: 60 } });
+  const mp = findMpTables(m.memory);
+  assert.ok(mp);
+  assert.equal(mp.floatingAddr, 0x9fc00);
+  assert.equal(mp.configAddr, 0xf0000);
+  assert.equal(mp.processors.length, 60);
+  assert.deepEqual(mp.processors.filter((p) => p.bsp).map((p) => p.apicId), [0]);
+  assert.equal(mp.ioApics[0].id, 15);
+  // The e820 copy is untouched by the table.
+  assert.equal(decodeE820Table(readE820Copy(m.memory)!, 10).length, 10);
+});

@@ -104,7 +104,7 @@ export const IOAPIC_BASE = 0xfec00000;
 /** Default physical address of the local APICs. */
 export const LAPIC_BASE = 0xfee00000;
 /** Highest CPU count a board accepts. */
-export const MAX_CPUS = 64;
+export const MAX_CPUS = 255;
 
 function board(p: BoardProfile): BoardProfile {
   return Object.freeze(p);
