@@ -119,8 +119,9 @@ export class KernelModel {
   }
 
   /** Run a step as kernel code, restoring trace.currentCpu afterwards. */
-  #step<T>(fn: () => T): T {
+  #step<T>(fn: () => T, cpu = 0): T {
     const saved = this.machine.trace.currentCpu;
+    this.machine.trace.currentCpu = cpu; // the calling task runs on the boot CPU unless told
     try {
       return fn();
     } finally {
