@@ -763,15 +763,7 @@ smmmsg: db "in handler with special mask", 10, 0
   pic:
     master: { special_mask: true, isr: 0, imr: 0xfe }""")
 
-# 16. The MP table, as a guest finds it (a BIOS that lies) ----------------------------------------
-write("hw_mptable_lie",
-  """The guest finds the MP floating pointer where the MP spec and Linux look (the first KiB of the
-  EBDA at 0x9FC00), checks its checksum, follows it to the PCMP table and walks the entries: it
-  prints the IMCRP flag and the IOAPIC pin of the ExtINT entry. The board wires the 8259 to pin 0
-  but this BIOS lies (mptable.extint_pin: 16), which is what an OS then believes.""",
-  ["hw", "mptable", "firmware", "ioapic"],
-  "board: pc-ioapic\nmptable: { extint_pin: 16 }",
-  """  mov esi, 0x9fc00
+MP_WALK = """  mov esi, 0x9fc00
   cmp dword [fs:esi], 0x5f504d5f   ; "_MP_"
   jne nomp
   xor al, al                   ; checksum of the 16-byte floating pointer
@@ -830,13 +822,37 @@ imcrmsg: db "imcrp ", 0
 extmsg: db "ExtINT on IOAPIC pin ", 0
 cpumsg: db "processors ", 0
 nompmsg: db "no MP table", 10, 0
-""",
+"""
+
+# 16. The MP table, as a guest finds it (a BIOS that lies) ----------------------------------------
+write("hw_mptable_lie",
+  """The guest finds the MP floating pointer where the MP spec and Linux look (the first KiB of the
+  EBDA at 0x9FC00), checks its checksum, follows it to the PCMP table and walks the entries: it
+  prints the IMCRP flag and the IOAPIC pin of the ExtINT entry. The board wires the 8259 to pin 0
+  but this BIOS lies (mptable.extint_pin: 16), which is what an OS then believes.""",
+  ["hw", "mptable", "firmware", "ioapic"],
+  "board: pc-ioapic\nmptable: { extint_pin: 16 }",
+  MP_WALK,
+
   """run: { reason: exit }
   console: "floating pointer checksum 00\\nimcrp 00\\nExtINT on IOAPIC pin 10\\nprocessors 02\\n"
   machine: { pic_output: ioapic }
   memory:
     - { at: 0x9fc00, bytes: "5f 4d 50 5f 10 fc 09 00 01 04" }
     - { at: 0x9fc10, bytes: "50 43 4d 50" }""")
+
+write("hw_mptable_absent",
+  """A 486 ISA PC has no local APIC, and its BIOS writes no MP table: the same search a
+  multiprocessor OS makes (the "_MP_" signature at 0x9FC00) comes back empty, so the OS stays on
+  the 8259 alone.""",
+  ["hw", "mptable", "firmware", "i486"],
+  "board: pc-legacy",
+  MP_WALK,
+  """run: { reason: exit }
+  console: "no MP table\\n"
+  memory:
+    - { at: 0x9fc00, zero: 16 }
+    - { at: 0xe1000, bytes: "45 38 32 30 05 00 00 00" }""")
 
 # 17. The e820 map of an x86-64 board ------------------------------------------------------------
 write("hw_opteron_e820",
