@@ -1021,3 +1021,44 @@ drv: db "boot drive ", 0
   machine: { cpu_model: i386 }
   cpu:
     0: { eflags: { ac: 0 }, esp: 0x7c00, ss: { selector: 0 } }""")
+
+# 22. Relocating the local APIC ----------------------------------------------------------------
+write("hw_lapic_relocate",
+  """IA32_APIC_BASE moves the local APIC's 4 KiB window: the guest reads the version register at
+  the default 0xFEE00000, writes base 0xFED00000 (EN and BSP kept) and reads it again at the new
+  address, while the old address now reads all ones (nothing answers there).""",
+  ["hw", "lapic", "msr"],
+  "board: pc-lapic",
+  """  mov eax, 0xfee00030
+  call rd32
+  mov si, m1
+  call print
+  call hex32
+  call nl
+  mov ecx, 0x1b                ; IA32_APIC_BASE
+  rdmsr
+  and eax, 0x00000fff
+  or eax, 0xfed00000
+  wrmsr
+  mov eax, 0xfed00030
+  call rd32
+  mov si, m2
+  call print
+  call hex32
+  call nl
+  mov eax, 0xfee00030
+  call rd32
+  mov si, m3
+  call print
+  call hex32
+  call nl
+""" + EXIT + """m1: db "version at 0xfee00000: ", 0
+m2: db "version at 0xfed00000: ", 0
+m3: db "old window reads: ", 0
+""",
+  """run: { reason: exit }
+  console: "version at 0xfee00000: 00050014\\nversion at 0xfed00000: 00050014\\nold window reads: FFFFFFFF\\n"
+  lapic:
+    0: { base: 0xfed00000, enabled: true }
+  cpu:
+    0: { apic_base: { en: 1, bsp: 1 } }""")
