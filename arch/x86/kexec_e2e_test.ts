@@ -269,3 +269,68 @@ for (const [board, model, arch, count] of BOARDS) {
     });
   }
 }
+
+Deno.test("e2e: a BIOS whose MP table names the wrong ExtINT pin", () => {
+  for (const [mpPin, restored] of [[3, 3], [null, -1]] as const) {
+    const m = machine({
+      board: "pc-ioapic",
+      cpu: { model: "pentium4-xeon", count: 1 },
+      mptable: { extint_pin: mpPin },
+    });
+    const kernel = new KernelModel(m, {
+      version: "2.6.13",
+      arch: createX86KexecArch(m, { arch: "i386" }),
+    });
+    kernel.boot();
+    const img = new Uint8Array(4096);
+    img[0] = 0xf4;
+    kernel.kexecLoad({ entry: 0x100000, segments: [{ buf: img, mem: 0x100000, memsz: 4096 }] });
+    kernel.reboot({ cmd: "kexec" });
+    // deno-lint-ignore no-explicit-any
+    const s = m.snapshot() as any;
+    const lo = (p: number) => Number(BigInt(s.ioapic.pins[p].value) & 0xffffffffn);
+    assertEquals(lo(0), 0x10000, "the wired pin stays masked");
+    if (restored >= 0) {
+      assertEquals(lo(restored), 0x700, "the pin the table names gets ExtINT");
+      assertEquals(
+        Number(s.lapic[0].lvt0.value) & 0x10000,
+        0x10000,
+        "and LVT0 is masked: no path left",
+      );
+    } else {
+      assertEquals(Number(s.lapic[0].lvt0.value) & 0x10700, 0x700, "no pin: LVT0 virtual wire");
+    }
+  }
+});
+
+Deno.test("e2e x86_64 2.6.13 crash: no shutdown work at all, the crash kernel still starts", () => {
+  const m = machine({ board: "opteron", cpu: { model: "opteron", count: 2 } });
+  const kernel = new KernelModel(m, {
+    version: "2.6.13",
+    cmdline: "crashkernel=32M@64M",
+    arch: createX86KexecArch(m, { arch: "x86_64" }),
+  });
+  kernel.boot();
+  const img = new Uint8Array(4096);
+  img[0] = 0xf4;
+  const r = kernel.kexecLoad({
+    entry: 0x4000000,
+    crash: true,
+    segments: [{ buf: img, mem: 0x4000000, memsz: 4096 }],
+  });
+  assertEquals(r.errno, 0, r.reason);
+  // deno-lint-ignore no-explicit-any
+  const before = (m.snapshot() as any).ioapic.pins[2].value;
+  assert(kernel.panic({ cpu: 0 }).kexeced);
+  // deno-lint-ignore no-explicit-any
+  const s = m.snapshot() as any;
+  assertEquals(
+    s.ioapic.pins[2].value,
+    before,
+    "IO-APIC untouched (machine_crash_shutdown is empty)",
+  );
+  assertEquals(m.cpus[1].runState, "halted", "the other CPU still idles");
+  const run = m.run({ until: "halt", maxInstructions: 100_000 });
+  assertEquals(run.reason, "halted");
+  assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x4000001n);
+});
