@@ -638,6 +638,7 @@ export class Machine {
         const cpu = this.cpus[i];
         const ran = this.#runSlice(i, Math.min(this.quantum, left));
         if (ran > 0) progressed = true;
+        else if (!this.#idle(cpu)) idle++; // a running CPU that retired nothing still costs
         if (this.#exitPending) {
           this.#exitPending = false;
           return result("exit");
