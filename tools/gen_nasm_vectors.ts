@@ -755,6 +755,31 @@ payload_end:
 `,
   },
   {
+    name: "sections",
+    bits: 32,
+    source: `org 0x8000
+section .text
+start:
+    mov esi, message
+    mov ecx, message_len
+    mov edi, buffer
+    rep movsb
+    jmp done
+section .data
+message: db "sections work", 0
+message_len equ $ - message
+section .bss
+buffer: resb 64
+counter: resd 1
+section .text
+done:
+    inc dword [counter]
+    hlt
+section .rodata align=16
+table: dd start, done, message, buffer
+`,
+  },
+  {
     name: "kexec-like-64",
     bits: 64,
     source: `default rel
@@ -901,7 +926,13 @@ function randomProgram(seed: number): { bits: Bits; source: string } {
     else if (r === 19) lines.push(`jmp ${pick(["near", "short"])} ${L}`);
     else if (r === 20) lines.push(`dw ${pick(["C1", `${L}-L0`, "$-$$"])}, 0x55aa`);
     else if (r === 21) lines.push(`test ${acc}, ${pick(["C3", "C1", "0x8000"])}`);
-    else {
+    else if (r === 22 && rnd(2)) {
+      const sec = pick([".data", ".bss", "more"]);
+      const body = sec === ".bss"
+        ? `resb ${rnd(40)}`
+        : pick(["db 1, 2, 3", `dd ${L}`, `times ${rnd(90)} db 7`]);
+      lines.push(`section ${sec}`, `D${i}: ${body}`, "section .text", `mov ${acc}, D${i}`);
+    } else {
       lines.push(
         pick(["ret", "cli", "hlt", "rep movsb", `xor ${acc}, ${acc}`, `inc ${cx}`, "cld"]),
       );

@@ -4,7 +4,7 @@
  * with the same bytes nasm 2.16 produces at its default optimisation level; the golden vectors in
  * `testdata/` check that.
  *
- * Supported: `bits 16|32|64` (also `[bits n]`, `use16/32/64`), `org`, `cpu` and `section` (accepted),
+ * Supported: `bits 16|32|64` (also `[bits n]`, `use16/32/64`), `org`, `cpu` (accepted), `section`/`segment` (nasm bin layout: .text first, then progbits sections in order, nobits last; `align=`, `progbits`, `nobits`),
  * `default rel|abs`, labels (global and `.local`), `$`, `$$`, nasm expressions and number forms,
  * `equ`, `db/dw/dd/dq` (numbers, strings, lists), `times`, `align n[, statement]`, `alignb`,
  * `resb/resw/resd/resq` (zero bytes, as in bin output), prefixes `rep/repe/repz/repne/repnz/lock`,
@@ -87,7 +87,8 @@ type Stmt =
   | { k: "bits"; n: 16 | 32 | 64 }
   | { k: "org"; e: Expr }
   | { k: "equ"; e: Expr }
-  | { k: "default"; rel: boolean };
+  | { k: "default"; rel: boolean }
+  | { k: "section"; name: string; nobits: boolean; align?: bigint };
 
 interface Line {
   no: number;
@@ -198,8 +199,12 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
     return { k: "org", e };
   }
   if (
-    word === "cpu" || word === "section" || word === "segment" || word === "global" ||
-    word === "extern"
+    word === "section" || word === "segment"
+  ) {
+    return parseSection(cur, t.col);
+  }
+  if (
+    word === "cpu" || word === "global" || word === "extern"
   ) {
     while (cur.peek.kind !== "end") cur.next();
     return { k: "empty" };
@@ -247,6 +252,35 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
   if (!MNEMONICS.has(word)) throw new LineError(`Unknown instruction: ${word}`, mcol);
   const ops = parseOperands(cur);
   return { k: "insn", mnem: word, mcol, prefixes, ops };
+}
+
+/** `section name [progbits|nobits] [align=n]` (bin output: .text first, nobits last). */
+function parseSection(cur: Cursor, col: number): Stmt {
+  const n = cur.next();
+  if (n.kind !== "id") {
+    throw new LineError(`Expected a section name but found ${describe(n)}`, n.col);
+  }
+  const name = n.text;
+  let nobits = name === ".bss";
+  let align: bigint | undefined;
+  while (cur.peek.kind !== "end") {
+    const a = cur.next();
+    const w = a.text.toLowerCase();
+    if (w === "nobits") nobits = true;
+    else if (w === "progbits") nobits = false;
+    else if (w === "align" && cur.isOp("=")) {
+      cur.next();
+      const v = cur.next();
+      if (v.kind !== "num") throw new LineError(`Invalid section alignment: ${v.text}`, v.col);
+      align = v.value!;
+    } else {
+      throw new LineError(`Section attribute not supported: ${a.text}`, a.col);
+    }
+  }
+  if (align !== undefined && (align <= 0n || (align & (align - 1n)) !== 0n)) {
+    throw new LineError(`Section alignment must be a power of two: ${align}`, col);
+  }
+  return { k: "section", name, nobits, align };
 }
 
 function endOfLine(cur: Cursor) {
@@ -519,22 +553,35 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
   let origin = BigInt(options.org ?? 0);
   let prev = new Map<string, bigint>();
   let prevRel = new Map<string, number>();
-  let sectAlign = 1n;
+  /** Section start addresses from the previous pass (`.text` is always first). */
+  let bases = new Map<string, bigint>();
+  let textAlign = 1n;
   const sticky = lines.map(() => ({}) as { long?: boolean });
   let final = false;
+  const alignUp = (a: bigint, n: bigint) => (a + n - 1n) / n * n;
   for (let pass = 0;; pass++) {
     if (pass > 40) {
       throw err(1, 1, "Label positions do not settle: too many passes");
     }
     const cur = new Map<string, bigint>();
     const curRel = new Map<string, number>();
-    const out: number[] = [];
     // nasm's `align` also raises the section alignment; bin output then moves the section start
     // up to that alignment and pads the file with zeros from the origin.
-    const sectStart = (origin + sectAlign - 1n) / sectAlign * sectAlign;
-    for (let i = origin; i < sectStart; i++) out.push(0);
-    const stat = { maxAlign: 1n };
-    const listing: AsmLine[] = [];
+    const textStart = alignUp(origin, textAlign);
+    const secs = new Map<string, Section>();
+    const newSection = (name: string, nobits: boolean): Section => {
+      const sec: Section = {
+        name,
+        nobits,
+        align: name === ".text" ? 1n : 4n,
+        out: [],
+        listing: [],
+      };
+      secs.set(name, sec);
+      return sec;
+    };
+    let sec = newSection(".text", false);
+    const baseOf = (x: Section) => x.name === ".text" ? textStart : bases.get(x.name) ?? textStart;
     let unknown = false;
     let bits = startBits;
     let defaultRel = false;
@@ -545,11 +592,22 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
       const line = lines[li];
       const col0 = line.label?.col ?? firstCol(srcLines[line.no - 1]);
       try {
+        const st = line.stmt;
+        if (st.k === "section") {
+          const found = secs.get(st.name);
+          if (found && st.nobits !== found.nobits && st.name !== ".bss") {
+            throw new LineError(`Section type changed: ${st.name}`, 0);
+          }
+          sec = found ?? newSection(st.name, st.nobits);
+          if (st.align !== undefined && st.align > sec.align) sec.align = st.align;
+        }
+        const out = sec.out;
+        const secBase = baseOf(sec);
         const qualify = (name: string) =>
           name.startsWith(".") && !name.startsWith("..") ? lastGlobal + name : name;
         const env: Env = {
-          here: origin + BigInt(out.length),
-          base: sectStart,
+          here: secBase + BigInt(out.length),
+          base: secBase,
           final,
           lookup(name, col) {
             const q = qualify(name);
@@ -570,8 +628,8 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           if (cur.has(q)) throw new LineError(`Label redefined: ${q}`, line.label.col);
           let v = env.here;
           let rel = 1;
-          if (line.stmt.k === "equ") {
-            const r = evalScalar(line.stmt.e, env);
+          if (st.k === "equ") {
+            const r = evalScalar(st.e, env);
             if (!r.known) unknown = true;
             v = r.v;
             rel = r.rel;
@@ -580,7 +638,6 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           curRel.set(q, rel);
           if (prev.get(q) !== v) unknown = true;
         }
-        const st = line.stmt;
         if (st.k === "bits") bits = st.n;
         else if (st.k === "default") defaultRel = st.rel;
         else if (st.k === "org") {
@@ -589,7 +646,13 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           if (orgSeen) throw new LineError("Program origin redefined", 0);
           orgSeen = true;
           newOrigin = r.v;
-        } else if (st.k !== "equ" && st.k !== "empty") {
+        } else if (st.k !== "equ" && st.k !== "empty" && st.k !== "section") {
+          if (sec.nobits && st.k !== "res" && !(st.k === "align" && st.b)) {
+            throw new LineError(
+              `Only RESB/RESW/RESD/RESQ and ALIGNB in nobits section ${sec.name}`,
+              0,
+            );
+          }
           let count = 1n;
           if (line.times) {
             const r = evalScalar(line.times, env);
@@ -604,6 +667,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
             }
           }
           // nasm: `$` inside TIMES is the start of the whole line, not of each repetition
+          const stat = { maxAlign: sec.align };
           for (let i = 0n; i < count; i++) {
             const jumps = pass > 12 ? "grow" : "free";
             emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, stat, jumps });
@@ -611,9 +675,10 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
               throw new LineError(`Output larger than ${MAX_OUTPUT} bytes`, 0);
             }
           }
+          sec.align = stat.maxAlign;
         }
-        if (out.length > start) {
-          listing.push({ line: line.no, offset: start, length: out.length - start });
+        if (out.length > start && !sec.nobits) {
+          sec.listing.push({ line: line.no, offset: start, length: out.length - start });
         }
       } catch (e) {
         if (e instanceof LineError) throw err(line.no, e.col || col0, e.message);
@@ -621,28 +686,60 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
         throw e;
       }
     }
-    const alignUp = (a: bigint, n: bigint) => (a + n - 1n) / n * n;
-    if (newOrigin !== origin || alignUp(newOrigin, stat.maxAlign) !== sectStart) {
+    const text = secs.get(".text")!;
+    if (newOrigin !== origin || alignUp(newOrigin, text.align) !== textStart) {
       // the origin or section alignment moved: label values of this pass are stale, start over
       origin = newOrigin;
-      sectAlign = stat.maxAlign;
+      textAlign = text.align;
       prev = new Map();
       prevRel = new Map();
+      bases = new Map();
       for (const s of sticky) delete s.long;
       final = false;
       continue;
     }
+    textAlign = text.align;
+    // layout: .text, the other progbits sections in order of appearance, then the nobits ones
+    const order = [...secs.values()].filter((x) => x !== text);
+    const layout = [text, ...order.filter((x) => !x.nobits), ...order.filter((x) => x.nobits)];
+    const newBases = new Map<string, bigint>();
+    let pos = textStart;
+    let fileEnd = textStart;
+    for (const x of layout) {
+      pos = x === text ? textStart : alignUp(pos, x.align);
+      newBases.set(x.name, pos);
+      pos += BigInt(x.out.length);
+      if (!x.nobits) fileEnd = pos;
+    }
     let changed = false;
-    sectAlign = stat.maxAlign;
+    for (const [k, v] of newBases) if (bases.get(k) !== v) changed = true;
+    bases = newBases;
     if (cur.size !== prev.size) changed = true;
     for (const [k, v] of cur) if (prev.get(k) !== v) changed = true;
     prev = cur;
     prevRel = curRel;
-    if (final) {
-      return { bytes: Uint8Array.from(out), labels: cur, origin, lines: listing };
+    if (final && !changed) {
+      const bytes = new Uint8Array(Number(fileEnd - origin));
+      const listing: AsmLine[] = [];
+      for (const x of layout) {
+        if (x.nobits) continue;
+        const at = Number(newBases.get(x.name)! - origin);
+        bytes.set(x.out, at);
+        for (const l of x.listing) listing.push({ ...l, offset: l.offset + at });
+      }
+      listing.sort((a, b) => a.offset - b.offset);
+      return { bytes, labels: cur, origin, lines: listing };
     }
-    if (!changed && (!unknown || pass > 2)) final = true;
+    final = !changed && (!unknown || pass > 2);
   }
+}
+
+interface Section {
+  name: string;
+  nobits: boolean;
+  align: bigint;
+  out: number[];
+  listing: AsmLine[];
 }
 
 /**

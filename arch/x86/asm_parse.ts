@@ -255,7 +255,7 @@ export function tokenize(line: string): Tok[] {
       i += 2;
       continue;
     }
-    if ("+-*/%&|^~!()[],:<>".includes(c)) {
+    if ("+-*/%&|^~!()[],:<>=".includes(c)) {
       toks.push({ kind: "op", text: c, col });
       i++;
       continue;

@@ -366,3 +366,21 @@ Deno.test("assemble: %define, %idefine, %xdefine, %undef and %assign", () => {
   assert(/parameters are not supported/.test(errorOf("%define F(x) x+1").detail));
   assert(/constant expression/.test(errorOf("%assign Q lbl\nlbl:").detail));
 });
+
+Deno.test("assemble: sections follow nasm's bin layout", () => {
+  const r = assemble(
+    "org 0x1000\nmov eax, msg\nsection .data\nmsg: db 1\nsection .text\nret\nsection .bss\nbuf: resb 4\nsection .text\nmov eax, buf",
+    { bits: 32 },
+  );
+  assertEquals(hex(r.bytes), "b80c100000c3b81010000000" + "01");
+  assertEquals(r.labels.get("msg"), 0x100cn);
+  assertEquals(r.labels.get("buf"), 0x1010n);
+  assertEquals(r.lines.map((l) => [l.line, l.offset, l.length]), [
+    [2, 0, 5],
+    [6, 5, 1],
+    [10, 6, 5],
+    [4, 12, 1],
+  ]);
+  assert(/nobits section \.bss/.test(errorOf("section .bss\ndb 1", { bits: 32 }).detail));
+  assert(/attribute not supported: vstart/.test(errorOf("section .data vstart=0x100").detail));
+});
