@@ -113,6 +113,10 @@ export interface CpuModelInfo {
   readonly apicIdBits?: number;
   /** Logical processors per physical package (2 with HyperThreading). */
   readonly threadsPerPackage: number;
+  /** CPUID.1:EAX (family/model/stepping), written in MP table processor entries; optional. */
+  readonly signature?: number;
+  /** CPUID.1:EDX feature flags, written in MP table processor entries; optional. */
+  readonly featureFlags?: number;
 }
 
 /** Creates the CPU with a given index for a machine. */

@@ -27,6 +27,8 @@ const INFO: Record<string, CpuModelInfo> = {
     lapicVersion: 0x00050014,
     apicIdBits: 8,
     threadsPerPackage: 2,
+    signature: 0x0f27,
+    featureFlags: 0x3febfbff,
   },
   pentium: {
     name: "pentium",
@@ -169,10 +171,13 @@ Deno.test("firmware: MP table, e820 copy, BIOS ROM and post-BIOS device state", 
   assert.ok(mp);
   assert.equal(mp.floatingAddr, 0x9fc00);
   assert.equal(mp.imcr, false);
-  assert.deepEqual(mp.processors.map((p) => [p.apicId, p.bsp, p.enabled, p.apicVersion]), [
-    [0, true, true, 0x14],
-    [1, false, true, 0x14],
-  ]);
+  assert.deepEqual(
+    mp.processors.map((p) => [p.apicId, p.bsp, p.enabled, p.apicVersion, p.signature, p.features]),
+    [
+      [0, true, true, 0x14, 0x0f27, 0x3febfbff],
+      [1, false, true, 0x14, 0x0f27, 0x3febfbff],
+    ],
+  );
   assert.deepEqual(mp.ioApics, [{ id: 2, version: 0x11, enabled: true, address: 0xfec00000 }]);
   const extint = mp.ioInterrupts.filter((e) => e.type === "ExtINT");
   assert.deepEqual(extint.map((e) => e.pin), [0]);

@@ -624,8 +624,8 @@ export function planMachine(
         apicVersion: (info.lapicVersion ?? 0x14) & 0xff,
         enabled: true,
         bsp: i === 0,
-        signature: cpu.signature ?? 0,
-        features: cpu.features ?? 0,
+        signature: cpu.signature ?? info.signature ?? 0,
+        features: cpu.features ?? info.featureFlags ?? 0,
       })),
       buses: [{ id: 0, type: "ISA" }],
       ioApics: hasIoapic
