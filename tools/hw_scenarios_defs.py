@@ -1062,3 +1062,63 @@ m3: db "old window reads: ", 0
     0: { base: 0xfed00000, enabled: true }
   cpu:
     0: { apic_base: { en: 1, bsp: 1 } }""")
+
+# 23. APIC IDs on an EM64T SMP board -------------------------------------------------------------
+write("hw_nocona_apic_ids",
+  """On the Xeon (Nocona) board with two logical CPUs each CPU compares the initial APIC ID that
+  CPUID leaf 1 reports (EBX bits 31:24) with its local APIC's ID register, which the MP table
+  also lists. The BSP starts the AP with INIT and a startup IPI, then both print what they see.""",
+  ["hw", "lapic", "smp", "cpuid", "xeon-nocona"],
+  "board: xeon-nocona",
+  AP_TRAMPOLINE + """  call report
+  mov eax, 0xfee00310
+  mov ebx, 0x01000000
+  call wr32
+  mov eax, 0xfee00300
+  mov ebx, 0x0000c500
+  call wr32
+  mov ebx, 0x00008500
+  call wr32
+  mov ebx, 0x00004608
+  call wr32
+wait:
+  cmp byte [ap_up], 1
+  jne wait
+""" + EXIT + """ap_main:
+  xor ax, ax
+  mov ds, ax
+  mov ss, ax
+  mov sp, 0x6000
+  call unreal
+  call report
+  mov byte [ap_up], 1
+  cli
+  hlt
+report:
+  mov eax, 1
+  cpuid
+  shr ebx, 24
+  mov si, m1
+  call print
+  mov al, bl
+  call hex8
+  mov eax, 0xfee00020
+  call rd32
+  shr ebx, 24
+  mov si, m2
+  call print
+  mov al, bl
+  call hex8
+  call nl
+  ret
+ap_up: db 0
+m1: db "cpuid initial apic id ", 0
+m2: db ", lapic id ", 0
+""",
+  """run: { reason: exit }
+  console: "cpuid initial apic id 00, lapic id 00\\ncpuid initial apic id 01, lapic id 01\\n"
+  lapic:
+    0: { id: 0, bsp: true }
+    1: { id: 1, bsp: false }
+  cpu:
+    1: { state: stopped }""")
