@@ -519,11 +519,16 @@ export function planMachine(
           );
         }
       }
-      if (e.type === "ram" && e.base < 0x100000 && e.base + e.size > 0xe0000) {
-        throw new BoardError(
-          `machine.memory[${i}].base`,
-          `RAM range ${hexs(e.base)}-${hexs(e.base + e.size - 1)} overlaps the BIOS ROM at 0xe0000`,
-        );
+      const roms: [number, number][] = [[0xe0000, 0x100000], [0xfffe0000, 0x1_0000_0000]];
+      for (const [rb, re] of roms) {
+        if (e.type === "ram" && e.base < re && rb < e.base + e.size) {
+          throw new BoardError(
+            `machine.memory[${i}].base`,
+            `RAM range ${hexs(e.base)}-${hexs(e.base + e.size - 1)} overlaps the BIOS ROM at ${
+              hexs(rb)
+            }`,
+          );
+        }
       }
     });
   } else {

@@ -194,6 +194,16 @@ Deno.test("impossible machines throw BoardError with the config path", () => {
       /overlaps the local APICs/,
     ],
     [
+      { board: "pc-legacy", memory: [{ base: 0xc0000n, size: 0x40000n, type: "ram" }] },
+      "machine.memory[0].base",
+      /overlaps the BIOS ROM at 0xe0000/,
+    ],
+    [
+      { board: "pc-lapic", memory: [{ base: 0xff000000n, size: 0x1000000n, type: "ram" }] },
+      "machine.memory[0].base",
+      /overlaps the BIOS ROM at 0xfffe0000/,
+    ],
+    [
       { board: "pc-lapic", memory: [{ base: 0x100000n, size: 0n, type: "ram" }] },
       "machine.memory[0].size",
       /bad size/,
