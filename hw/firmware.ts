@@ -144,7 +144,20 @@ export interface MpConfig {
   localInterrupts: MpLocalInterrupt[];
 }
 
-/** A malformed MP structure found in guest memory. */
+/**
+ * A malformed MP structure found in guest memory.
+ *
+ * @example
+ * ```ts
+ * import { PhysicalMemory } from "./memory.ts";
+ * import { MpTableError, parseMpConfig } from "./firmware.ts";
+ * try {
+ *   parseMpConfig(new PhysicalMemory({ addressSpace: 2 ** 32 }), 0x9fc10);
+ * } catch (e) {
+ *   e instanceof MpTableError; // true: no "PCMP" signature there
+ * }
+ * ```
+ */
 export class MpTableError extends SyntaxError {
   /** Create the error. */
   constructor(message: string) {
@@ -178,7 +191,19 @@ function ascii(s: string, len: number): number[] {
   return [...p].map((c) => c.charCodeAt(0) & 0x7f);
 }
 
-/** Size in bytes of the configuration table for `cfg`. */
+/**
+ * Size in bytes of the configuration table for `cfg`: the 44-byte header, 20 bytes per processor
+ * and 8 per other entry.
+ *
+ * @example
+ * ```ts
+ * import { mpConfigSize } from "./firmware.ts";
+ * mpConfigSize({
+ *   imcr: false, lapicAddress: 0xfee00000, oemId: "", productId: "", processors: [],
+ *   buses: [{ id: 0, type: "ISA" }], ioApics: [], ioInterrupts: [], localInterrupts: [],
+ * }); // 52
+ * ```
+ */
 export function mpConfigSize(cfg: MpConfig): number {
   return 44 + 20 * cfg.processors.length +
     8 * (cfg.buses.length + cfg.ioApics.length + cfg.ioInterrupts.length +
@@ -336,7 +361,22 @@ function text(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes).replace(/[ \0]+$/, "");
 }
 
-/** Decode a configuration table at `addr`; see {@linkcode findMpTables}. */
+/**
+ * Decode a configuration table at `addr`; see {@linkcode findMpTables}.
+ *
+ * @example
+ * ```ts
+ * import { PhysicalMemory } from "./memory.ts";
+ * import { encodeMpTables, parseMpConfig } from "./firmware.ts";
+ * const mem = new PhysicalMemory({ addressSpace: 2 ** 32 });
+ * const { config } = encodeMpTables({
+ *   imcr: false, lapicAddress: 0xfee00000, oemId: "OEM", productId: "BOARD", processors: [],
+ *   buses: [{ id: 0, type: "ISA" }], ioApics: [], ioInterrupts: [], localInterrupts: [],
+ * }, { configAddr: 0x9fc10 });
+ * mem.writeBytes(0x9fc10, config);
+ * parseMpConfig(mem, 0x9fc10).buses; // [{ id: 0, type: "ISA" }]
+ * ```
+ */
 export function parseMpConfig(memory: PhysicalMemory, addr: number): Omit<MpConfig, "imcr"> {
   if (memory.read32(addr) !== 0x504d4350) {
     throw new MpTableError(`MP configuration table at 0x${addr.toString(16)}: bad signature`);
@@ -460,8 +500,15 @@ export function writeE820Copy(memory: PhysicalMemory, map: MemoryMap): void {
 }
 
 /**
- * Read the guest copy of the e820 table back (as the kernel model does); `undefined` when the
- * signature is absent.
+ * Read the guest copy of the e820 table back (as the kernel model does): the packed entries, or
+ * `undefined` when the signature is absent.
+ *
+ * @example
+ * ```ts
+ * import { PhysicalMemory } from "./memory.ts";
+ * import { readE820Copy } from "./firmware.ts";
+ * readE820Copy(new PhysicalMemory({ addressSpace: 2 ** 32 })); // undefined
+ * ```
  */
 export function readE820Copy(memory: PhysicalMemory): Uint8Array | undefined {
   if (memory.read32(E820_COPY_ADDR) !== E820_COPY_MAGIC) return undefined;
@@ -473,6 +520,18 @@ export function readE820Copy(memory: PhysicalMemory): Uint8Array | undefined {
  * Write the MP floating pointer at {@linkcode MP_FLOATING_ADDR} and the configuration table
  * after it (or at {@linkcode MP_CONFIG_ROM_ADDR} when it is larger than the rest of base
  * memory). Returns the configuration table address.
+ *
+ * @example
+ * ```ts
+ * import { PhysicalMemory } from "./memory.ts";
+ * import { findMpTables, writeMpTables } from "./firmware.ts";
+ * const mem = new PhysicalMemory({ addressSpace: 2 ** 32 });
+ * writeMpTables(mem, {
+ *   imcr: true, lapicAddress: 0xfee00000, oemId: "OEM", productId: "BOARD", processors: [],
+ *   buses: [{ id: 0, type: "ISA" }], ioApics: [], ioInterrupts: [], localInterrupts: [],
+ * }); // 0x9fc10
+ * findMpTables(mem)?.imcr; // true
+ * ```
  */
 export function writeMpTables(memory: PhysicalMemory, cfg: MpConfig): number {
   const size = mpConfigSize(cfg);

@@ -131,7 +131,15 @@ export interface MachinePlan {
   readonly quantum: number;
 }
 
-/** A bad argument to a machine method (boot sector too large, IRQ out of range...). */
+/**
+ * A bad argument to a machine method (boot sector too large, IRQ out of range...).
+ *
+ * @example
+ * ```ts
+ * import { MachineError } from "./machine.ts";
+ * new MachineError("Boot sector must be 1 to 512 bytes: got 513 bytes") instanceof RangeError; // true
+ * ```
+ */
 export class MachineError extends RangeError {
   /** Create the error. */
   constructor(message: string) {

@@ -49,7 +49,19 @@ export const E820_ENTRY_SIZE = 20;
 /** 4 GiB, the limit of the pre-2.6.13 x86_64 e820 resource filter. */
 export const FOUR_GIB = 0x1_0000_0000;
 
-/** A bad memory map: overlapping, empty or out-of-range entries. */
+/**
+ * A bad memory map: overlapping, empty or out-of-range entries.
+ *
+ * @example
+ * ```ts
+ * import { MemoryMap, MemoryMapError } from "./memory_map.ts";
+ * try {
+ *   new MemoryMap([{ base: 0, size: 0, type: "ram" }]);
+ * } catch (e) {
+ *   (e as MemoryMapError).field; // "size"
+ * }
+ * ```
+ */
 export class MemoryMapError extends RangeError {
   /** Index of the offending entry in the input list, or -1. */
   readonly index: number;
@@ -65,7 +77,15 @@ export class MemoryMapError extends RangeError {
   }
 }
 
-/** Linux name of an e820 type in `/proc/iomem` (`e820_reserve_resources`). */
+/**
+ * Linux name of an e820 type in `/proc/iomem` (`e820_reserve_resources`).
+ *
+ * @example
+ * ```ts
+ * import { e820ResourceName } from "./memory_map.ts";
+ * e820ResourceName("nvs"); // "ACPI Non-volatile Storage"
+ * ```
+ */
 export function e820ResourceName(type: E820TypeName): string {
   switch (type) {
     case "ram":
@@ -281,7 +301,21 @@ export interface Resource {
   readonly children: Resource[];
 }
 
-/** A resource request failed because it overlaps an existing resource. */
+/**
+ * A resource request failed because it overlaps an existing resource.
+ *
+ * @example
+ * ```ts
+ * import { ResourceConflictError, ResourceTree } from "./memory_map.ts";
+ * const tree = new ResourceTree({ end: 0xffffffff });
+ * tree.request({ start: 0, end: 0xfff, name: "a" });
+ * try {
+ *   tree.request({ start: 0x800, end: 0x1fff, name: "b" });
+ * } catch (e) {
+ *   (e as ResourceConflictError).conflict.name; // "a"
+ * }
+ * ```
+ */
 export class ResourceConflictError extends RangeError {
   /** The resource already there. */
   readonly conflict: Resource;

@@ -257,7 +257,15 @@ function distance(a: string, b: string): number {
   return d[b.length];
 }
 
-/** The closest of `names` to `name` when it is close enough, for a "did you mean". */
+/**
+ * The closest of `names` to `name` when it is close enough, for a "did you mean".
+ *
+ * @example
+ * ```ts
+ * import { closest } from "./platforms.ts";
+ * closest("pc-ioapci", ["pc-legacy", "pc-ioapic"]); // "pc-ioapic"
+ * ```
+ */
 export function closest(name: string, names: readonly string[]): string | undefined {
   let best: string | undefined, bestD = Infinity;
   for (const n of names) {
@@ -349,7 +357,16 @@ function sizeText(n: number): string {
   return `${hexs(n)} bytes`;
 }
 
-/** The e820 layout a board gives RAM size `size` (see the module doc). */
+/**
+ * The e820 layout a board gives RAM size `size` (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { defaultE820 } from "./platforms.ts";
+ * const map = defaultE820(6 * 2 ** 30, { pciHoleBase: 0xc0000000, acpi: true, lapic: true, ioapic: true });
+ * map[map.length - 1]; // { base: 0x100000000, size: 0xc0000000, type: "ram" }
+ * ```
+ */
 export function defaultE820(
   size: number,
   options: { pciHoleBase: number; acpi: boolean; lapic: boolean; ioapic: boolean },
@@ -380,6 +397,13 @@ export function defaultE820(
 /**
  * Validate `config` against its board and CPU model and resolve every default: the plan the
  * {@linkcode Machine} is built from. Throws {@linkcode BoardError}.
+ *
+ * @example
+ * ```ts ignore
+ * import { planMachine } from "./platforms.ts";
+ * import { x86CpuFactory } from "../arch/x86/cpu.ts";
+ * planMachine({ board: "opteron" }, { cpu: x86CpuFactory("opteron") }).apicIds; // [0, 1]
+ * ```
  */
 export function planMachine(
   config: MachineConfig,
