@@ -46,6 +46,8 @@ export interface VersionBehaviour {
   readonly systemState: "SYSTEM_BOOTING" | "SYSTEM_RESTART";
   /** The i386 stub runs `cld` before the copy loop. */
   readonly stubCld: boolean;
+  /** Timer frequency HZ (2.6.8 fixed 1000; 2.6.13's new CONFIG_HZ defaults to 250). */
+  readonly hz: number;
   /** Name of the ExtINT LVT delivery-mode constant in the source (trace wording only). */
   readonly extintName: "APIC_MODE_EXINT" | "APIC_MODE_EXTINT";
 }
@@ -69,6 +71,7 @@ export const VERSIONS: Readonly<Record<KernelVersion, VersionBehaviour>> = {
     i386UpShutdown: "disable_local_APIC",
     systemState: "SYSTEM_BOOTING",
     stubCld: true,
+    hz: 1000,
     extintName: "APIC_MODE_EXINT",
   },
   "2.6.13": {
@@ -88,6 +91,7 @@ export const VERSIONS: Readonly<Record<KernelVersion, VersionBehaviour>> = {
     i386UpShutdown: "lapic_shutdown",
     systemState: "SYSTEM_RESTART",
     stubCld: false,
+    hz: 250,
     extintName: "APIC_MODE_EXTINT",
   },
 };

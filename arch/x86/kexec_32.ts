@@ -67,6 +67,7 @@ export class I386Kexec extends X86Kexec {
   };
   /** PAE page tables. */
   pae = false;
+  #fixPt = 0;
   #cr4 = 0n;
 
   /** Virtual address of a physical kernel address. */
@@ -132,13 +133,13 @@ export class I386Kexec extends X86Kexec {
     mem.write64(L.gdt + 13 * 8, 0x00cf92000000ffffn);
     mem.write64(L.gdt + 14 * 8, 0x00cffa000000ffffn);
     mem.write64(L.gdt + 15 * 8, 0x00cff2000000ffffn);
-    this.text = this.writeKernelText(k, L.kernelText, 32);
-    // idt_table: every vector returns (the old kernel's handlers are not modelled).
-    const h = I386Kexec.virt(this.text.iret);
-    for (let v = 0; v < 256; v++) {
-      mem.write32(L.idt + v * 8, ((KERNEL_CS_32 << 16) | (h & 0xffff)) >>> 0);
-      mem.write32(L.idt + v * 8 + 4, ((h & 0xffff0000) | 0x8e00) >>> 0);
-    }
+    // The fixmap's last page table (FIX_APIC_BASE lives there), filled in by installInterrupts.
+    const fixPt = next;
+    next += 4096;
+    mem.fill(fixPt, 4096, 0);
+    if (!this.pae) mem.write32(L.swapperPgDir + 1023 * 4, fixPt + 0x067);
+    else mem.write64(L.swapperPgDir + 4 * 4096 + 511 * 8, BigInt(fixPt + 0x067));
+    this.#fixPt = fixPt;
     mem.fill(L.crashNotes, NR_CPUS * MAX_NOTE_BYTES, 0);
     this.#cr4 = (caps.pse ? 0x10n : 0n) | (caps.pge ? 0x80n : 0n) | (this.pae ? 0x20n : 0n);
     k.log(
@@ -154,6 +155,35 @@ export class I386Kexec extends X86Kexec {
       topOfRam: top,
       crashNotes: L.crashNotes,
     };
+  }
+
+  /** FIX_APIC_BASE, the local APIC's virtual address in the fixmap. */
+  static readonly FIX_APIC = 0xfffff000 - 4 * 4096;
+
+  /** Map the APIC (PAGE_KERNEL_NOCACHE), write kernel text and idt_table. */
+  protected installInterrupts(
+    k: Omit<KexecServices, "pages" | "allocControlPages">,
+    apicPhys: number | undefined,
+  ): void {
+    const mem = k.machine.memory;
+    const L = LAYOUT_32;
+    const fix = I386Kexec.FIX_APIC;
+    const g = this.port.caps.pge ? 0x100 : 0;
+    if (apicPhys !== undefined) {
+      if (!this.pae) mem.write32(this.#fixPt + ((fix >>> 12) & 1023) * 4, apicPhys + 0x073 + g);
+      else mem.write64(this.#fixPt + ((fix >>> 12) & 511) * 8, BigInt(apicPhys + 0x073 + g));
+    }
+    this.text = this.writeKernelText(
+      k,
+      L.kernelText,
+      32,
+      apicPhys === undefined ? undefined : BigInt(fix + 0xb0),
+    );
+    for (let v = 0; v < 256; v++) {
+      const h = I386Kexec.virt(this.handlerFor(v));
+      mem.write32(L.idt + v * 8, ((KERNEL_CS_32 << 16) | (h & 0xffff)) >>> 0);
+      mem.write32(L.idt + v * 8 + 4, ((h & 0xffff0000) | 0x8e00) >>> 0);
+    }
   }
 
   /** The state of a CPU running kernel code at `rip` (kernel stack, segments, paging). */

@@ -68,6 +68,36 @@ export class X8664Kexec extends X86Kexec {
   };
   /** end_pfn << 12. */
   topOfRam = 0;
+  #fixPt = 0;
+
+  /** FIX_APIC_BASE, the local APIC's virtual address in the fixmap. */
+  static readonly FIX_APIC = 0xffffffffff5fe000n;
+
+  /** Map the APIC (PAGE_KERNEL_NOCACHE), write kernel text and idt_table. */
+  protected installInterrupts(
+    k: Omit<KexecServices, "pages" | "allocControlPages">,
+    apicPhys: number | undefined,
+  ): void {
+    const mem = k.machine.memory;
+    const L = LAYOUT_64;
+    const fix = X8664Kexec.FIX_APIC;
+    if (apicPhys !== undefined) {
+      mem.write64(this.#fixPt + Number((fix >> 12n) & 511n) * 8, BigInt(apicPhys + 0x173));
+    }
+    this.text = this.writeKernelText(
+      k,
+      L.kernelText,
+      64,
+      apicPhys === undefined ? undefined : fix + 0xb0n,
+    );
+    for (let v = 0; v < 256; v++) {
+      const h = START_KERNEL_MAP + BigInt(this.handlerFor(v));
+      const lo = (h & 0xffffn) | (BigInt(KERNEL_CS_64) << 16n) | (0x8e00n << 32n) |
+        (((h >> 16n) & 0xffffn) << 48n);
+      mem.write64(L.idt + v * 16, lo);
+      mem.write64(L.idt + v * 16 + 8, (h >> 32n) & 0xffffffffn);
+    }
+  }
 
   /** Page tables, GDT, IDT and kernel text of the old kernel in guest memory. */
   protected bootMemory(
@@ -112,14 +142,13 @@ export class X8664Kexec extends X86Kexec {
     mem.write64(L.gdt + 0x20, 0x00cffa000000ffffn); // __USER32_CS
     mem.write64(L.gdt + 0x28, 0x00cff2000000ffffn); // __USER_DS
     mem.write64(L.gdt + 0x30, 0x00affa000000ffffn); // __USER_CS
-    this.text = this.writeKernelText(k, L.kernelText, 64);
-    const h = START_KERNEL_MAP + BigInt(this.text.iret);
-    for (let v = 0; v < 256; v++) {
-      const lo = (h & 0xffffn) | (BigInt(KERNEL_CS_64) << 16n) | (0x8e00n << 32n) |
-        (((h >> 16n) & 0xffffn) << 48n);
-      mem.write64(L.idt + v * 16, lo);
-      mem.write64(L.idt + v * 16 + 8, (h >> 32n) & 0xffffffffn);
-    }
+    // level2_fixmap_pgt under level3_kernel_pgt[511], and the page table holding FIX_APIC_BASE.
+    const fixPd = next, fixPt = next + 4096;
+    next += 8192;
+    mem.fill(fixPd, 8192, 0);
+    mem.write64(L.level3Kernel + 511 * 8, BigInt(fixPd + 0x063));
+    mem.write64(fixPd + Number((X8664Kexec.FIX_APIC >> 21n) & 511n) * 8, BigInt(fixPt + 0x063));
+    this.#fixPt = fixPt;
     mem.fill(L.crashNotes, NR_CPUS * MAX_NOTE_BYTES, 0);
     k.log(
       "init_memory_mapping",

@@ -334,3 +334,36 @@ Deno.test("e2e x86_64 2.6.13 crash: no shutdown work at all, the crash kernel st
   assertEquals(run.reason, "halted");
   assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x4000001n);
 });
+
+for (
+  const [board, model, arch] of [
+    ["pc-legacy", "i486", "i386"],
+    ["pc-lapic", "pentium4-xeon", "i386"],
+    ["pc-ioapic", "pentium4-xeon", "i386"],
+    ["opteron", "opteron", "x86_64"],
+  ] as const
+) {
+  Deno.test(`e2e ${board} ${arch}: the old kernel idles through timer ticks, then kexec`, () => {
+    const m = machine({ board, cpu: { model, count: 1 } });
+    const kernel = new KernelModel(m, { version: "2.6.13", arch: createX86KexecArch(m, { arch }) });
+    kernel.boot();
+    // 10 ms of virtual time at 10 ns per instruction: a few ticks at HZ 250
+    const idle = m.run({ until: "budget", maxInstructions: 1_000_000 });
+    assertEquals(idle.reason, "budget");
+    assert(m.cpus[0].retired >= 10, `timer interrupts wake the idle loop (${m.cpus[0].retired})`);
+    // deno-lint-ignore no-explicit-any
+    let s = m.snapshot() as any;
+    assertEquals(Number(s.pic.master.isr.value), 0, "8259 in-service bits acknowledged");
+    if (s.lapic) assertEquals(s.lapic[0].isr_vectors, [], "local APIC EOI'd");
+    const img = new Uint8Array(4096);
+    img[0] = 0xf4;
+    kernel.kexecLoad({ entry: 0x100000, segments: [{ buf: img, mem: 0x100000, memsz: 4096 }] });
+    assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+    const run = m.run({ until: "halt", maxInstructions: 200_000 });
+    assertEquals(run.reason, "halted");
+    assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x100001n);
+    // deno-lint-ignore no-explicit-any
+    s = m.snapshot() as any;
+    if (s.lapic) assertEquals(s.lapic[0].isr_vectors, []);
+  });
+}

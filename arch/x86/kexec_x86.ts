@@ -58,6 +58,12 @@ export interface KernelText {
   readonly panicLoop: number;
   /** An interrupt handler that returns (IRET). */
   readonly iret: number;
+  /** 8259 master IRQ handler (EOI to 0x20). */
+  readonly irqMaster: number;
+  /** 8259 slave IRQ handler (EOI to 0xA0 and 0x20). */
+  readonly irqSlave: number;
+  /** Local APIC vector handler (EOI register write). */
+  readonly irqApic: number;
   /** Return address machine_kexec's call pushes (never used). */
   readonly kexecReturn: number;
 }
@@ -147,8 +153,21 @@ export abstract class X86Kexec implements KexecArch {
     this.port.load(cpu, state);
   }
 
-  /** Assemble the kernel text blobs at `phys` (`bits` 32 or 64); returns their addresses. */
-  protected writeKernelText(k: BootServices, phys: number, bits: 32 | 64): KernelText {
+  /**
+   * Assemble the kernel text blobs at `phys` (`bits` 32 or 64); returns their addresses. With
+   * `apicEoi` (the virtual address of the local APIC's EOI register in the kernel's fixmap) the
+   * device interrupt handlers acknowledge the local APIC; the 8259 handlers send a non-specific
+   * EOI to the chip(s). The old kernel's real handlers do more; these only keep the controllers'
+   * in-service state honest if a scenario runs the old kernel before kexec.
+   */
+  protected writeKernelText(
+    k: BootServices,
+    phys: number,
+    bits: 32 | 64,
+    apicEoi: bigint | undefined,
+  ): KernelText {
+    const ax = bits === 64 ? "rax" : "eax";
+    const iret = bits === 64 ? "    iretq" : "    iretd";
     const src = [
       `bits ${bits}`,
       "idle:",
@@ -166,7 +185,23 @@ export abstract class X86Kexec implements KexecArch {
       "    sti",
       "    jmp panic_loop",
       "int_return:",
-      bits === 64 ? "    iretq" : "    iretd",
+      iret,
+      "irq_master:",
+      `    push ${ax}`,
+      "    mov al, 0x20",
+      "    out 0x20, al",
+      `    pop ${ax}`,
+      iret,
+      "irq_slave:",
+      `    push ${ax}`,
+      "    mov al, 0x20",
+      "    out 0xa0, al",
+      "    out 0x20, al",
+      `    pop ${ax}`,
+      iret,
+      "irq_apic:",
+      ...(apicEoi === undefined ? [] : [`    mov dword [0x${apicEoi.toString(16)}], 0`]),
+      iret,
       "kexec_return:",
       "    jmp kexec_return",
       "",
@@ -180,9 +215,24 @@ export abstract class X86Kexec implements KexecArch {
       haltLoop: at("halt_loop"),
       panicLoop: at("panic_loop"),
       iret: at("int_return"),
+      irqMaster: at("irq_master"),
+      irqSlave: at("irq_slave"),
+      irqApic: at("irq_apic"),
       kexecReturn: at("kexec_return"),
     };
   }
+
+  /** The handler (physical address in the kernel text) for an IDT vector. */
+  protected handlerFor(vector: number): number {
+    const t = this.text!;
+    if (vector >= 0x20 && vector < 0x28) return t.irqMaster;
+    if (vector >= 0x28 && vector < 0x30) return t.irqSlave;
+    if (vector >= 0x30 && vector < 0xff) return t.irqApic;
+    return t.iret; // exceptions and the spurious vector (which must not be EOI'd)
+  }
+
+  /** Map the local APIC in the fixmap (when `apicPhys` is given), write kernel text and IDT. */
+  protected abstract installInterrupts(k: BootServices, apicPhys: number | undefined): void;
 
   // ---- KexecArch ----
 
@@ -218,6 +268,7 @@ export abstract class X86Kexec implements KexecArch {
     };
     this.irq = st;
     hw.lapicBase = st.lapicBase;
+    this.installInterrupts(k, mp && mp.configAddr !== 0 ? st.lapicBase : undefined);
     k.log(
       "find_smp_config",
       mp
@@ -232,6 +283,13 @@ export abstract class X86Kexec implements KexecArch {
       // init_IRQ: the 8259A pair with every line masked, then the cascade.
       hw.init8259A(false, st.cachedIrqMask);
       this.enable8259Irq(hw, 2);
+      // time_init: PIT channel 0 as a rate generator at HZ (LATCH = (CLOCK_TICK_RATE + HZ/2) / HZ)
+      const hz = k.config.behaviour.hz;
+      const latch = Math.floor((1193182 + hz / 2) / hz);
+      hw.outb(0x34, 0x43);
+      hw.outb(latch & 0xff, 0x40);
+      hw.outb(latch >> 8, 0x40);
+      k.log("time_init", `PIT channel 0 mode 2, LATCH ${latch} (HZ ${hz})`);
       // Local APIC: needs the MP table (SMP config) and an APIC the kernel may use.
       // The APIC is usable when the model has one and IA32_APIC_BASE.EN is set (a CPU whose
       // BIOS disabled the APIC also hides it from CPUID). i386 `lapic` re-enables it.

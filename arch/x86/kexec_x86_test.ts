@@ -525,3 +525,12 @@ Deno.test("i386 `lapic` with a BIOS-disabled APIC: enabled_via_apicbase, cleared
   assertEquals(imr(v), [0xfa, 0xff]);
   assertEquals(num(snap(v).pic.master.icw4) & 2, 0, "no check_timer: no AEOI");
 });
+
+Deno.test("time_init: PIT channel 0 at HZ (kexec3 1000, 2.6.13 250)", () => {
+  for (const [version, latch] of [["2.6.8.1-kexec3", 1193], ["2.6.13", 4773]] as const) {
+    const w = world({ config: IOAPIC_2CPU, version });
+    w.kernel.boot();
+    const ch = snap(w).pit.channels[0];
+    assertEquals([num(ch.mode), num(ch.count)], [2, latch], version);
+  }
+});
