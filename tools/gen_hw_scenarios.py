@@ -41,7 +41,8 @@ def fix(e):
     ls = e.strip('\n').split('\n')
     return '\n'.join([ls[0]] + [l[2:] for l in ls[1:]])
 
-def write(name, desc, tags, machine, code, expect, run="{ until: exit, max_instructions: 5_000_000 }"):
+def write(name, desc, tags, machine, code, expect, run="{ until: exit, max_instructions: 5_000_000 }",
+          matrix=None):
     asm = PRE + code + LIB
     body = textwrap.indent(asm, " " * 10)
     desc = textwrap.fill(" ".join(desc.split()), 96, initial_indent="  ", subsequent_indent="  ")
@@ -51,7 +52,7 @@ name: {name.replace('_', '-')}
 description: >
 {desc}
 tags: [{', '.join(tags)}]
-machine:
+{"matrix:" + chr(10) + "  " + matrix + chr(10) if matrix else ""}machine:
 {textwrap.indent(machine.strip(), '  ')}
 steps:
   - power_on:

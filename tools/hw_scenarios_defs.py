@@ -13,12 +13,12 @@ TICK_HANDLER = """irq0:
 
 # 1. Virtual wire B -------------------------------------------------------------------------
 write("hw_virtual_wire_b",
-  """Virtual wire mode through the I/O APIC: the 8259's INT sits on IOAPIC pin 0, which the guest
+  """Virtual wire mode through the I/O APIC, on the 32-bit IOAPIC board and both x86-64 boards: the 8259's INT sits on IOAPIC pin 0, which the guest
   programs ExtINT (edge, active high, physical destination 0) after masking LINT0, as Linux's
   restore path does. The PIT tick then arrives as an ExtINT message; the CPU's INTA reaches the
   8259 through the local APIC and gets vector 0x08.""",
-  ["hw", "ioapic", "lapic", "pic", "pit", "virtual-wire"],
-  "board: pc-ioapic\ncpu: { count: 1 }",
+  ["hw", "ioapic", "lapic", "pic", "pit", "virtual-wire", "x86_64"],
+  'board: "${board}"\ncpu: { count: 1 }',
   ivt(8, "irq0") + """  mov eax, 0xfee00350          ; LVT LINT0: masked ExtINT
   mov ebx, 0x00010700
   call wr32
@@ -58,7 +58,7 @@ done: db "done", 10, 0
       lvt0: { delivery: ExtINT, masked: 1 }
       isr_vectors: []
   pic:
-    master: { isr: 0 }""")
+    master: { isr: 0 }""", matrix="board: [pc-ioapic, opteron, xeon-nocona]")
 
 # 2. IOAPIC masked after the BIOS ----------------------------------------------------------------
 write("hw_ioapic_masked_after_bios",
