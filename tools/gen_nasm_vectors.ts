@@ -967,13 +967,49 @@ await Deno.writeTextFile(
 );
 console.log(`random programs: ${randomPrograms.length}`);
 
+const CPU_LEVELS = ["8086", "186", "286", "386", "486", "586", "686", "p3", "p4", "x64"];
+
+/** The lowest nasm `cpu` level that accepts each line (assembled with `cpu L` before `bits`). */
+async function minCpuLevels(bits: Bits, lines: string[]): Promise<string[]> {
+  const min: (string | undefined)[] = lines.map(() => undefined);
+  for (const [n, level] of CPU_LEVELS.entries()) {
+    if ((bits === 32 && n < 3) || (bits === 64 && level !== "x64")) continue;
+    const bad = new Set<number>();
+    // nasm stops after the first pass with errors: drop failing lines and retry until clean
+    for (let round = 0; round < 30; round++) {
+      const idx = lines.map((_, i) => i).filter((i) => !bad.has(i));
+      await Deno.writeTextFile(
+        `${TMP}/lv.asm`,
+        `cpu ${level}\nbits ${bits}\n` + idx.map((i) => lines[i]).join("\n") + "\n",
+      );
+      const r = await run(["nasm", "-f", "bin", "-o", `${TMP}/lv.bin`, `${TMP}/lv.asm`]);
+      let errors = 0;
+      for (const row of r.err.split("\n")) {
+        const m = /:(\d+): error/.exec(row);
+        if (m) {
+          bad.add(idx[Number(m[1]) - 3]);
+          errors++;
+        }
+      }
+      if (!errors) break;
+    }
+    lines.forEach((_, i) => {
+      if (min[i] === undefined && !bad.has(i)) min[i] = level;
+    });
+  }
+  return min.map((m) => m ?? "any");
+}
+
 for (const bits of [16, 32, 64] as Bits[]) {
   const lines = genLines(bits);
-  const { vectors, rejected, warned } = await assembleLines(bits, lines);
+  const { vectors: plain, rejected, warned } = await assembleLines(bits, lines);
+  const levels = await minCpuLevels(bits, plain.map((v) => v[1]));
+  const vectors = plain.map((v, i) => [...v, levels[i]]);
   const data = {
     generator:
       "deno run --allow-run=nasm --allow-read=/tmp --allow-write=arch/x86/testdata,/tmp tools/gen_nasm_vectors.ts",
     command: `nasm -f bin -l out.lst -o out.bin in.asm (source starts with 'bits ${bits}')`,
+    cpuLevels: "4th field: lowest `cpu` level nasm accepts the line at (`cpu L` then `bits N`)",
     nasm: nasmVersion,
     bits,
     vectors,

@@ -4,7 +4,8 @@
  * with the same bytes nasm 2.16 produces at its default optimisation level; the golden vectors in
  * `testdata/` check that.
  *
- * Supported: `bits 16|32|64` (also `[bits n]`, `use16/32/64`), `org`, `cpu` (accepted), `section`/`segment` (nasm bin layout: .text first, then progbits sections in order, nobits last; `align=`, `progbits`, `nobits`),
+ * Supported: `bits 16|32|64` (also `[bits n]`, `use16/32/64`), `org`, `cpu 8086..686|p3|p4|x64|any`
+ * (rejects instructions newer than the level, as nasm's instruction table says), `section`/`segment` (nasm bin layout: .text first, then progbits sections in order, nobits last; `align=`, `progbits`, `nobits`),
  * `default rel|abs`, labels (global and `.local`), `$`, `$$`, nasm expressions and number forms,
  * `equ`, `db/dw/dd/dq` (numbers, strings, lists), `times`, `align n[, statement]`, `alignb`,
  * `resb/resw/resd/resq` (zero bytes, as in bin output), prefixes `rep/repe/repz/repne/repnz/lock`,
@@ -38,7 +39,15 @@ import {
   type Reg,
   tokenize,
 } from "./asm_parse.ts";
-import { encodeInsn, MNEMONICS, type Op } from "./asm_encode.ts";
+import {
+  CPU_LEVELS,
+  cpuName,
+  type EncCtx,
+  encodeInsn,
+  MNEMONICS,
+  type Op,
+  requiredCpu,
+} from "./asm_encode.ts";
 
 export { AsmError } from "./asm_parse.ts";
 
@@ -88,7 +97,8 @@ type Stmt =
   | { k: "org"; e: Expr }
   | { k: "equ"; e: Expr }
   | { k: "default"; rel: boolean }
-  | { k: "section"; name: string; nobits: boolean; align?: bigint };
+  | { k: "section"; name: string; nobits: boolean; align?: bigint }
+  | { k: "cpu"; level: number };
 
 interface Line {
   no: number;
@@ -203,8 +213,15 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
   ) {
     return parseSection(cur, t.col);
   }
+  if (word === "cpu") {
+    let name = "";
+    while (cur.peek.kind !== "end") name += cur.next().text;
+    const level = CPU_LEVELS[name.toLowerCase()];
+    if (level === undefined) throw new LineError(`Unknown cpu: ${name}`, t.col);
+    return { k: "cpu", level };
+  }
   if (
-    word === "cpu" || word === "global" || word === "extern"
+    word === "global" || word === "extern"
   ) {
     while (cur.peek.kind !== "end") cur.next();
     return { k: "empty" };
@@ -584,6 +601,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
     const baseOf = (x: Section) => x.name === ".text" ? textStart : bases.get(x.name) ?? textStart;
     let unknown = false;
     let bits = startBits;
+    let cpu = CPU_LEVELS.any;
     let defaultRel = false;
     let lastGlobal = "";
     let newOrigin = origin;
@@ -638,8 +656,13 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           curRel.set(q, rel);
           if (prev.get(q) !== v) unknown = true;
         }
-        if (st.k === "bits") bits = st.n;
-        else if (st.k === "default") defaultRel = st.rel;
+        if (st.k === "cpu") cpu = st.level;
+        else if (st.k === "bits") {
+          if ((st.n === 32 && cpu < CPU_LEVELS["386"]) || (st.n === 64 && cpu < CPU_LEVELS.x64)) {
+            throw new LineError(`Cannot use ${st.n}-bit mode with cpu ${cpuName(cpu)}`, 0);
+          }
+          bits = st.n;
+        } else if (st.k === "default") defaultRel = st.rel;
         else if (st.k === "org") {
           const r = evalScalar(st.e, env);
           if (!r.known && final) throw new LineError("ORG value must be known", 0);
@@ -670,7 +693,15 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           const stat = { maxAlign: sec.align };
           for (let i = 0n; i < count; i++) {
             const jumps = pass > 12 ? "grow" : "free";
-            emitStmt(st, env, out, { bits, defaultRel, sticky: sticky[li], final, stat, jumps });
+            emitStmt(st, env, out, {
+              bits,
+              cpu,
+              defaultRel,
+              sticky: sticky[li],
+              final,
+              stat,
+              jumps,
+            });
             if (out.length > MAX_OUTPUT) {
               throw new LineError(`Output larger than ${MAX_OUTPUT} bytes`, 0);
             }
@@ -839,6 +870,7 @@ function emitStmt(
   out: number[],
   c: {
     bits: 16 | 32 | 64;
+    cpu: number;
     defaultRel: boolean;
     sticky: { long?: boolean };
     final: boolean;
@@ -865,7 +897,7 @@ function emitStmt(
         else aprefix = Number(p.slice(1));
       }
       try {
-        const bytes = encodeInsn(st.mnem, ops, {
+        const ectx: EncCtx = {
           bits: c.bits,
           addr: env.here,
           defaultRel: c.defaultRel,
@@ -875,7 +907,20 @@ function emitStmt(
           sticky: c.sticky,
           jumps: c.jumps,
           final: c.final,
-        });
+          cpu: c.cpu,
+        };
+        const bytes = encodeInsn(st.mnem, ops, ectx);
+        // an explicit o16/o32 prefix word is not checked by nasm; needCpu -1: any cpu
+        const byBytes = requiredCpu(bytes, c.bits, { ignoreOperandSize: oprefix !== undefined });
+        const need = ectx.needCpu === -1 ? 0 : Math.max(byBytes, ectx.needCpu ?? 0);
+        if (need > c.cpu) {
+          throw new LineError(
+            `Instruction not supported by cpu ${cpuName(c.cpu)}: ${st.mnem} (needs cpu ${
+              cpuName(need)
+            })`,
+            st.mcol,
+          );
+        }
         for (const b of bytes) out.push(b);
       } catch (e) {
         if (e instanceof LineError && e.col === 0) e.col = st.mcol;

@@ -73,6 +73,10 @@ export interface EncCtx {
   jumps?: "free" | "grow";
   /** Whether all values are final (last pass): range errors are raised only then. */
   final: boolean;
+  /** nasm `cpu` level in effect (see {@linkcode CPU_LEVELS}; default: any). */
+  cpu?: number;
+  /** Set by the encoder when nasm's table needs a higher cpu than the bytes show. */
+  needCpu?: number;
 }
 
 interface Parts {
@@ -147,7 +151,10 @@ const CC: Record<string, number> = {
 };
 
 /** Instructions without operands: bytes, operand size (for 66/REX.W), valid modes. */
-const NOOPS: Record<string, { op: number[]; osz?: number; no64?: boolean; only64?: boolean }> = {
+const NOOPS: Record<
+  string,
+  { op: number[]; osz?: number; no64?: boolean; only64?: boolean; anyCpu?: boolean }
+> = {
   cld: { op: [0xfc] },
   std: { op: [0xfd] },
   cli: { op: [0xfa] },
@@ -194,7 +201,7 @@ const NOOPS: Record<string, { op: number[]; osz?: number; no64?: boolean; only64
   iretd: { op: [0xcf], osz: 32 },
   iretq: { op: [0xcf], osz: 64 },
   retfw: { op: [0xcb], osz: 16 },
-  retfd: { op: [0xcb], osz: 32 },
+  retfd: { op: [0xcb], osz: 32, anyCpu: true },
   retfq: { op: [0xcb], osz: 64 },
   syscall: { op: [0x0f, 0x05] },
   sysret: { op: [0x0f, 0x07] },
@@ -624,7 +631,126 @@ function relBranch(
     if (ctx.jumps === "grow") ctx.sticky.long = true;
   }
   if (t.short) return emit({ op: short, rel: [t.v, 1] }, ctx);
+  if (near[0] === 0x0f && (ctx.cpu ?? CPU_ANY) < CPU_386 && o16 && !forced) {
+    // like nasm below the 386 (no Jcc rel16): the opposite condition skips a near JMP
+    return emit({ op: [short[0] ^ 1, 3, 0xe9], rel: [t.v, 2] }, ctx);
+  }
   return emit({ op: near, rel: [t.v, nearBytes], osz: nearOsz, d64: true }, ctx);
+}
+
+/** nasm's `cpu` levels, in order. */
+export const CPU_LEVELS: Readonly<Record<string, number>> = {
+  "8086": 0,
+  "186": 1,
+  "286": 2,
+  "386": 3,
+  "486": 4,
+  "586": 5,
+  pentium: 5,
+  "686": 6,
+  ppro: 6,
+  p2: 6,
+  p3: 7,
+  katmai: 7,
+  p4: 8,
+  willamette: 8,
+  prescott: 8,
+  x64: 9,
+  "x86-64": 9,
+  ia64: 10,
+  any: 10,
+  all: 10,
+  default: 10,
+};
+const CPU_386 = 3;
+const CPU_ANY = 10;
+const CPU_NAMES = ["8086", "186", "286", "386", "486", "586", "686", "p3", "p4", "x64"];
+
+/**
+ * The lowest nasm `cpu` level that accepts an encoded instruction (as nasm 2.16's instruction
+ * table says; e.g. CMPXCHG is "586" there although the 486 has it).
+ *
+ * @example
+ * ```ts
+ * requiredCpu([0x0f, 0xa2], 32); // 5 (cpu 586: CPUID)
+ * ```
+ */
+export function requiredCpu(
+  bytes: readonly number[],
+  bits: 16 | 32 | 64,
+  options: { ignoreOperandSize?: boolean } = {},
+): number {
+  if (bits === 64) return 9;
+  let level = bits === 32 ? 3 : 0;
+  let i = 0;
+  let lock = false;
+  for (; i < bytes.length; i++) {
+    const b = bytes[i];
+    // nasm checks the operand size (386 for 32-bit operands) but not the address size
+    if (b === 0x66) level = Math.max(level, options.ignoreOperandSize ? 0 : 3);
+    else if (b === 0xf0) lock = true;
+    else if (![0x67, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65].includes(b)) break;
+  }
+  const op = bytes[i];
+  const at = (n: number) => Math.max(level, n);
+  if (op !== 0x0f) {
+    if (
+      [0x60, 0x61, 0x62, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0xc0, 0xc1, 0xc8, 0xc9]
+        .includes(op)
+    ) {
+      return at(1);
+    }
+    if (op === 0xf1) return at(3); // INT1/ICEBP
+    return level;
+  }
+  const op2 = bytes[i + 1];
+  const modrm = bytes[i + 2] ?? 0;
+  if (op2 >= 0x20 && op2 <= 0x23) return at(lock ? 9 : 3); // LOCK MOV CR0 = CR8 (AMD)
+  if (op2 >= 0x40 && op2 <= 0x4f) return at(6);
+  if (
+    (op2 >= 0x80 && op2 <= 0x9f) ||
+    (op2 >= 0xa0 && op2 <= 0xaf && op2 !== 0xa2 && op2 !== 0xaa && op2 !== 0xae)
+  ) {
+    return at(3);
+  }
+  if (op2 >= 0xb0 && op2 <= 0xbf) return at(op2 <= 0xb1 ? 5 : 3);
+  if (op2 >= 0xc8 && op2 <= 0xcf) return at(4);
+  switch (op2) {
+    case 0x00:
+      return at(2);
+    case 0x01:
+      return at(modrm === 0xf8 ? 9 : ((modrm >> 3) & 7) === 7 ? 4 : 2);
+    case 0x06:
+      return at(2);
+    case 0x08:
+    case 0x09:
+    case 0xc0:
+    case 0xc1:
+      return at(4);
+    case 0x0b:
+      return at(1);
+    case 0x30:
+    case 0x31:
+    case 0x32:
+    case 0xa2:
+    case 0xaa:
+    case 0xc7:
+      return at(5);
+    case 0x05:
+    case 0x07:
+    case 0x33:
+    case 0x34:
+    case 0x35:
+      return at(6);
+    case 0xae:
+      return at(modrm === 0xf8 ? 7 : 8);
+  }
+  return level;
+}
+
+/** Name of a cpu level for messages. */
+export function cpuName(level: number): string {
+  return CPU_NAMES[level] ?? "any";
 }
 
 /**
@@ -653,6 +779,7 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
     needOps(ops, 0, m);
     if (no.no64 && bits === 64) fail(`Instruction not valid in 64-bit mode: ${m}`);
     if (no.only64 && bits !== 64) fail(`Instruction valid only in 64-bit mode: ${m}`);
+    if (no.anyCpu) ctx.needCpu = -1; // nasm's table: RETFD is an 8086 instruction
     return emit({ op: no.op, osz: no.osz }, ctx);
   }
   const alu = ALU.indexOf(m);
@@ -967,6 +1094,7 @@ export function encodeInsn(mnem: string, ops: Op[], ctx: EncCtx): number[] {
         asize = c.reg.size;
       }
       if (asize === 16 && bits === 64) fail(`Instruction not valid in 64-bit mode: ${m}`);
+      if (asize === 32) ctx.needCpu = CPU_386;
       if (asize === 64 && bits !== 64) fail(`Instruction valid only in 64-bit mode: ${m}`);
       return emit({ op: [op], rel: [t.v, 1], asize: asize || undefined }, ctx);
     }
@@ -1085,6 +1213,8 @@ function encMov(ops: Op[], ctx: EncCtx): number[] {
   // segment registers
   if (d.k === "reg" && d.reg.cls === "seg") {
     if (!isRm(s) || (sizeOf(s) !== undefined && sizeOf(s) === 8)) return badCombo(m, s.col);
+    // nasm lists MOV sreg, r32 (same bytes as r16) as a 386 instruction
+    if (isGpr(s) && s.reg.size === 32) ctx.needCpu = CPU_386;
     return emit({ op: [0x8e], reg: d.reg.num, rm: s }, ctx);
   }
   if (s.k === "reg" && s.reg.cls === "seg") {

@@ -12,7 +12,7 @@ const asm = (src: string, bits: 16 | 32 | 64 = 32, org = 0) =>
 interface VectorFile {
   nasm: string;
   bits: 16 | 32 | 64;
-  vectors: [number, string, string][];
+  vectors: [number, string, string, string][];
   rejected: string[];
 }
 
@@ -34,6 +34,31 @@ for (const bits of [16, 32, 64] as const) {
         got = `error: ${(e as Error).message}`;
       }
       if (got !== want) bad.push(`${src}: want ${want}, got ${got}`);
+    }
+    assertEquals(bad.slice(0, 20), [], `${bad.length} mismatches`);
+  });
+
+  Deno.test(`assemble: cpu directive accepts each line from nasm's level on, bits ${bits}`, async () => {
+    const LEVELS = ["8086", "186", "286", "386", "486", "586", "686", "p3", "p4", "x64"];
+    const data = await loadVectors(bits);
+    const bad: string[] = [];
+    const first = bits === 16 ? 0 : bits === 32 ? 3 : 9;
+    for (const [off, src, , level] of data.vectors) {
+      const n = LEVELS.indexOf(level);
+      assert(n >= first, `${src}: level ${level}`);
+      try {
+        assemble(`cpu ${level}\n${src}`, { bits, org: off });
+      } catch (e) {
+        bad.push(`${src}: rejected at cpu ${level}: ${(e as Error).message}`);
+      }
+      if (n > first) {
+        try {
+          assemble(`cpu ${LEVELS[n - 1]}\n${src}`, { bits, org: off });
+          bad.push(`${src}: accepted at cpu ${LEVELS[n - 1]}, nasm needs ${level}`);
+        } catch (e) {
+          assert(e instanceof AsmError);
+        }
+      }
     }
     assertEquals(bad.slice(0, 20), [], `${bad.length} mismatches`);
   });
@@ -383,4 +408,20 @@ Deno.test("assemble: sections follow nasm's bin layout", () => {
   ]);
   assert(/nobits section \.bss/.test(errorOf("section .bss\ndb 1", { bits: 32 }).detail));
   assert(/attribute not supported: vstart/.test(errorOf("section .data vstart=0x100").detail));
+});
+
+Deno.test("assemble: cpu levels gate instructions like nasm", () => {
+  // below the 386 nasm has no Jcc rel16: it skips a near JMP with the opposite condition
+  assertEquals(asm("cpu 8086\njz $+0x1000", 16), "7503e9fb0f");
+  assertEquals(asm("cpu 8086\njz x\ntimes 100 nop\nx:", 16).slice(0, 4), "7464");
+  const e = errorOf("cpu 486\ncpuid", { bits: 32 });
+  assertEquals([e.detail, e.line, e.column], [
+    "Instruction not supported by cpu 486: cpuid (needs cpu 586)",
+    2,
+    1,
+  ]);
+  assert(/Cannot use 32-bit mode with cpu 286/.test(errorOf("cpu 286\nbits 32").detail));
+  assert(/Unknown cpu: foo/.test(errorOf("cpu foo").detail));
+  assertEquals(asm("cpu 8086\no32 nop", 16), "6690"); // explicit prefixes are not checked
+  assertEquals(asm("cpu x86-64\nbits 64\nsyscall", 16), "0f05");
 });
