@@ -33,6 +33,15 @@ function setIdx(cpu: X86Cpu, r: number, asz: number, v: number): void {
 
 const scratch = new Uint8Array(4096);
 
+/**
+ * A REP instruction yields (IP back at the instruction, registers consistent) after this many
+ * elements on the bulk path / per-element path, so one instruction never runs unbounded and
+ * the run loop's budget and interrupts stay responsive. Hardware may likewise take interrupts
+ * between iterations; the only visible difference is the retired-instruction count.
+ */
+const REP_SLICE = 1 << 18;
+const REP_SLICE_SLOW = 1 << 12;
+
 /** Execute string opcode `op` (6C-6F, A4-A7, AA-AF) with its prefixes. */
 export function stringOp(cpu: X86Cpu, ins: Instr, op: number): void {
   const size = (op & 1) === 0 ? 1 : op <= 0x6f && ins.osz === 8 ? 4 : ins.osz;
@@ -55,7 +64,7 @@ export function stringOp(cpu: X86Cpu, ins: Instr, op: number): void {
       if (done > 0) {
         count -= done;
         sinceCheck += done;
-        if (count !== 0 && cpu.eventPending && sinceCheck >= 4096) {
+        if (count !== 0 && (sinceCheck >= REP_SLICE || (cpu.eventPending && sinceCheck >= 4096))) {
           cpu.ip = cpu.instrStart; // resume the REP after the interrupt
           return;
         }
@@ -69,7 +78,7 @@ export function stringOp(cpu: X86Cpu, ins: Instr, op: number): void {
       const zf = (cpu.getFlags() & FLAG_ZF) !== 0;
       if (zf === untilEqual) return;
     }
-    if (++sinceCheck >= 4096 && count !== 0 && cpu.eventPending) {
+    if (++sinceCheck >= 4096 && count !== 0 && (cpu.eventPending || sinceCheck >= REP_SLICE_SLOW)) {
       cpu.ip = cpu.instrStart;
       return;
     }
