@@ -53,6 +53,7 @@ export type Op =
 
 /** Encoder context for one instruction. */
 export interface EncCtx {
+  /** Processor mode. */
   bits: 16 | 32 | 64;
   /** Address of the first byte of the instruction. */
   addr: bigint;
@@ -60,8 +61,9 @@ export interface EncCtx {
   defaultRel: boolean;
   /** Prefix bytes from `lock`/`rep*` (in source order). */
   prefixes: number[];
-  /** Explicit `o16/o32/o64` and `a16/a32/a64` prefixes. */
+  /** Explicit `o16/o32/o64` prefix (operand size in bits). */
   oprefix?: number;
+  /** Explicit `a16/a32/a64` prefix (address size in bits). */
   aprefix?: number;
   /** Per-statement memory across passes: once a jump is long it stays long. */
   sticky: { long?: boolean };
@@ -603,10 +605,6 @@ function needOps(ops: Op[], n: number | number[], mnem: string) {
 
 function badCombo(mnem: string, col = 0): never {
   return fail(`Invalid combination of operands: ${mnem}`, col);
-}
-
-function rmReg(o: Op): Op {
-  return o;
 }
 
 function relBranch(
@@ -1377,7 +1375,7 @@ function encXchg(ops: Op[], ctx: EncCtx): number[] {
     op: [sz === 8 ? 0x86 : 0x87],
     osz: sz === 8 ? undefined : sz,
     reg: r.reg.num,
-    rm: rmReg(a),
+    rm: a,
     regs: [r.reg],
   }, ctx);
 }

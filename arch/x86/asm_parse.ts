@@ -65,7 +65,9 @@ export type RegClass = "gpr" | "seg" | "cr" | "dr";
 
 /** A register operand description. */
 export interface Reg {
+  /** Lower-case name (`eax`, `r8b`, `cr0`). */
   readonly name: string;
+  /** Register class. */
   readonly cls: RegClass;
   /** Size in bits (8/16/32/64; 16 for segment registers, 0 for control/debug registers). */
   readonly size: number;
@@ -126,8 +128,11 @@ export type TokKind = "id" | "num" | "str" | "op" | "end";
 
 /** A token with its 1-based column. */
 export interface Tok {
+  /** Token kind. */
   kind: TokKind;
+  /** Source text. */
   text: string;
+  /** 1-based column. */
   col: number;
   /** Numeric value for `num`. */
   value?: bigint;
@@ -300,7 +305,9 @@ export const SIZE_KW: Record<string, number> = {
  * ```
  */
 export class Cursor {
+  /** The tokens (the last is `end`). */
   toks: Tok[];
+  /** Index of the current token. */
   i = 0;
   /** Creates a cursor over tokens. */
   constructor(toks: Tok[]) {

@@ -88,7 +88,6 @@ class D {
   mod = 0;
   reg = 0;
   rm = 0;
-  hasModrm = false;
   memText = "";
   ripRel = false;
   ripDisp = 0n;
@@ -147,7 +146,6 @@ class D {
   /** Reads ModRM (+SIB, displacement) and prepares the r/m text. */
   modrm(): void {
     const m = this.u8();
-    this.hasModrm = true;
     this.mod = m >> 6;
     this.reg = ((m >> 3) & 7) | (this.rex & 4 ? 8 : 0);
     this.rm = m & 7;
