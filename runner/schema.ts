@@ -687,8 +687,13 @@ export function scenarioJsonSchema(): Record<string, unknown> {
       }
     },
   }) as Record<string, unknown>;
+  // A file with `extends:` is completed by its base, so the editor schema must not demand the
+  // keys the base provides; the runner validates the merged result with the zod schema.
+  const required = json.required;
+  delete json.required;
   return {
     $id: "https://kexec-scenarios.invalid/schema/scenario.v1.json",
     ...json,
+    anyOf: [{ required }, { required: ["extends"] }],
   };
 }

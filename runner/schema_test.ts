@@ -13,7 +13,10 @@ Deno.test("schema/scenario.v1.json is up to date (run `deno task schema`)", asyn
 Deno.test("the JSON Schema describes every step and rejects unknown keys", () => {
   const schema = JSON.parse(schemaFileText());
   assert.equal(schema.additionalProperties, false);
-  assert.deepEqual(schema.required, ["apiVersion", "name", "machine", "steps"]);
+  assert.deepEqual(schema.anyOf, [
+    { required: ["apiVersion", "name", "machine", "steps"] },
+    { required: ["extends"] },
+  ]);
   const steps = JSON.stringify(schema.properties.steps);
   for (const step of ["power_on", "boot", "kexec_load", "kexec_unload", "reboot", "panic", "run"]) {
     assert.ok(steps.includes(`"${step}"`), step);
@@ -61,6 +64,10 @@ Deno.test("the committed JSON Schema accepts every bundled scenario and rejects 
     steps: [{ run: { max_instructions: 1 } }],
   };
   assert.equal(schema.safeParse(bad).success, false);
+  // Without `extends:` the top-level keys are required; with it, the base supplies them.
+  const { steps: _steps, ...noSteps } = { ...bad, machine: { board: "pc-legacy" } };
+  assert.equal(schema.safeParse(noSteps).success, false);
+  assert.equal(schema.safeParse({ ...noSteps, extends: "./base.yaml" }).success, true);
   assert.equal(
     schema.safeParse({ ...bad, machine: { board: "pc-legacy", memory: "16Q" } }).success,
     false,
