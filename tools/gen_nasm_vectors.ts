@@ -561,6 +561,16 @@ function genLines(bits: Bits): string[] {
     "add dword [eax], byte -1",
     "add [eax], byte 5",
   );
+  if (bits === 64) {
+    for (const r of ["al", "ax", "eax", "rax"]) {
+      L.push(
+        `mov ${r}, [qword 0xfee00020]`,
+        `mov [qword 0x123456789abc], ${r}`,
+        `mov ${r}, [abs qword 0x100]`,
+      );
+    }
+    L.push("mov ecx, [qword 0x100]", "mov eax, [fs:qword 0x100]");
+  }
   // all registers against one memory shape
   for (const r of allRegs) {
     L.push(`mov ${r}, [${bits === 16 ? "bx" : bits === 32 ? "ebx" : "rbx"}]`);

@@ -441,10 +441,19 @@ function encodeMem(
     const u = Number(BigInt.asUintN(32, d));
     b.push(u & 0xff, (u >>> 8) & 0xff, (u >>> 16) & 0xff, (u >>> 24) & 0xff);
   };
+  if (m.dispSize === 64) {
+    fail("Invalid effective address: a 64-bit address needs MOV with AL/AX/EAX/RAX", m.col);
+  }
   if (ctx.final && asize === 64 && !m.rel) {
     const d = BigInt.asIntN(64, m.disp);
     if (d < -(1n << 31n) || d >= 1n << 31n) {
-      fail(`Displacement does not fit in 32 bits: ${d}`, m.col);
+      const hint = !base && !index
+        ? " (use a register base, or [qword ...] with mov al/ax/eax/rax)"
+        : "";
+      fail(
+        `Displacement does not fit in 32 bits: 0x${BigInt.asUintN(64, d).toString(16)}${hint}`,
+        m.col,
+      );
     }
   }
   if (!base && !index) {
@@ -1259,15 +1268,18 @@ function encMov(ops: Op[], ctx: EncCtx): number[] {
       imms: [[s.v, ib]],
     }, ctx);
   }
+  // A0-A3: nasm uses them for a bare address (and, in 64-bit mode, for `[qword address]`)
   const moffs = (mem: Op & { k: "mem" }) =>
-    !mem.base && !mem.index && !mem.rel && bits !== 64 && !mem.dispSize;
+    !mem.base && !mem.index && !mem.rel &&
+    (bits !== 64 ? !mem.dispSize : mem.dispSize === 64);
+  const moffsBytes = bits === 64 ? 8 : bits / 8;
   if (isRm(d) && isGpr(s)) {
     const sz = pairSize(d, s, m);
     if (d.k === "mem" && s.reg.num === 0 && !s.reg.high8 && moffs(d)) {
       return emit({
         op: [sz === 8 ? 0xa2 : 0xa3],
         osz: sz === 8 ? undefined : sz,
-        imms: [[d.disp, bits / 8]],
+        imms: [[d.disp, moffsBytes]],
         seg: d.seg,
       }, ctx);
     }
@@ -1286,7 +1298,7 @@ function encMov(ops: Op[], ctx: EncCtx): number[] {
       return emit({
         op: [sz === 8 ? 0xa0 : 0xa1],
         osz: sz === 8 ? undefined : sz,
-        imms: [[s.disp, bits / 8]],
+        imms: [[s.disp, moffsBytes]],
         seg: s.seg,
       }, ctx);
     }

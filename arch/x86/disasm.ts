@@ -503,11 +503,10 @@ function decode(d: D): string {
     case 0xa1:
     case 0xa2:
     case 0xa3: {
-      if (bits === 64) throw new Bad();
       const s = op & 1 ? osz : 8;
-      const a = d.asz === 16 ? d.u16() : d.u32();
-      const m = `[${d.seg >= 0 ? SEG[d.seg] + ":" : ""}${hx(a)}]`;
       if (d.asz !== bits) throw new Bad();
+      const a = bits === 64 ? d.u64() : d.asz === 16 ? d.u16() : d.u32();
+      const m = `[${bits === 64 ? "qword " : ""}${d.seg >= 0 ? SEG[d.seg] + ":" : ""}${hx(a)}]`;
       const r = regName(0, s, false);
       return op < 0xa2 ? `mov ${r}, ${m}` : `mov ${m}, ${r}`;
     }

@@ -115,6 +115,7 @@ Deno.test("disassemble: exact texts for common instructions", () => {
     [32, "0fbf03", "movsx eax, word [ebx]"],
     [64, "4863c1", "movsxd rax, ecx"],
     [64, "b801000000", "mov eax, 0x1"],
+    [64, "a12000e0fe00000000", "mov eax, [qword 0xfee00020]"],
     [64, "48b8efcdab8967452301", "mov rax, 0x123456789abcdef"],
     [64, "48c7c0ffffffff", "mov rax, 0xffffffffffffffff"],
     [32, "d1e0", "shl eax, 1"],
