@@ -414,6 +414,36 @@ function evalLin(e: Expr, env: Env): Lin {
         case "^":
           c = x ^ y;
           break;
+        // nasm's comparisons are signed and give 1 or 0; && || ^^ are logical
+        case "=":
+        case "==":
+          c = x === y ? 1n : 0n;
+          break;
+        case "!=":
+        case "<>":
+          c = x !== y ? 1n : 0n;
+          break;
+        case "<":
+          c = x < y ? 1n : 0n;
+          break;
+        case ">":
+          c = x > y ? 1n : 0n;
+          break;
+        case "<=":
+          c = x <= y ? 1n : 0n;
+          break;
+        case ">=":
+          c = x >= y ? 1n : 0n;
+          break;
+        case "&&":
+          c = x !== 0n && y !== 0n ? 1n : 0n;
+          break;
+        case "||":
+          c = x !== 0n || y !== 0n ? 1n : 0n;
+          break;
+        case "^^":
+          c = (x !== 0n) !== (y !== 0n) ? 1n : 0n;
+          break;
         default:
           throw new LineError(`Unknown operator: ${e.op}`, e.col);
       }

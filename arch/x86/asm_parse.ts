@@ -255,7 +255,7 @@ export function tokenize(line: string): Tok[] {
       continue;
     }
     const two = line.slice(i, i + 2);
-    if (["<<", ">>", "//", "%%", "==", "!=", "<=", ">=", "&&", "||", "<>"].includes(two)) {
+    if (["<<", ">>", "//", "%%", "==", "!=", "<=", ">=", "&&", "||", "<>", "^^"].includes(two)) {
       toks.push({ kind: "op", text: two, col });
       i += 2;
       continue;
@@ -360,6 +360,10 @@ export function describe(t: Tok): string {
 }
 
 const BIN_LEVELS: string[][] = [
+  ["||"],
+  ["^^"],
+  ["&&"],
+  ["=", "==", "!=", "<>", "<", ">", "<=", ">="],
   ["|"],
   ["^"],
   ["&"],

@@ -425,3 +425,15 @@ Deno.test("assemble: cpu levels gate instructions like nasm", () => {
   assertEquals(asm("cpu 8086\no32 nop", 16), "6690"); // explicit prefixes are not checked
   assertEquals(asm("cpu x86-64\nbits 64\nsyscall", 16), "0f05");
 });
+
+Deno.test("assemble: comparison and logical operators (nasm precedence)", () => {
+  assertEquals(
+    asm("db 1 < 2, 2 < 1, -1 < 0, 3 == 3, 3 != 3, 4 <> 5, 2 >= 2, 2 <= 1, 3 > 2"),
+    "010001010001010001",
+  );
+  assertEquals(
+    asm("db 1 || 0, 0 || 0, 1 ^^ 1, 0 ^^ 1, 2 && 3, 1 | 2 == 3, 6 & 3 < 4"),
+    "01000001010101",
+  );
+  assertEquals(asm("times (5 > 3) * 2 nop"), "9090");
+});
