@@ -875,6 +875,11 @@ function decode0f(d: D): string {
   throw new Bad();
 }
 
+/** `db 0x0f`: a byte outside the subset, two hex digits as ndisasm prints it. */
+function dbText(b: number): string {
+  return `db 0x${b.toString(16).padStart(2, "0")}`;
+}
+
 function toBig(a: number | bigint | undefined): bigint {
   return typeof a === "bigint" ? a : BigInt(a ?? 0);
 }
@@ -938,7 +943,7 @@ export function disassembleOne(
   const r = decodeAt(bytes, offset, bits, addr, {});
   if (!r) {
     const b = bytes[offset];
-    return { length: b === undefined ? 0 : 1, text: b === undefined ? "" : `db ${hx(b)}` };
+    return { length: b === undefined ? 0 : 1, text: b === undefined ? "" : dbText(b) };
   }
   const same = (sup: Suppress) => {
     const alt = decodeAt(bytes, offset, bits, addr, sup);
@@ -947,7 +952,7 @@ export function disassembleOne(
   const words: string[] = [];
   if (r.d.hadRex) {
     const wOnly = r.d.rex === 0x48;
-    if (!wOnly && same({ rex: "all" })) return { length: 1, text: `db ${hx(bytes[offset])}` };
+    if (!wOnly && same({ rex: "all" })) return { length: 1, text: dbText(bytes[offset]) };
     if (r.d.rex & 8 && same({ rex: "w" })) words.push("o64");
   }
   if (r.d.o16 && same({ o16: true })) words.push(bits === 16 ? "o32" : "o16");

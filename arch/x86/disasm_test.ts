@@ -156,8 +156,8 @@ Deno.test("disassemble: exact texts for common instructions", () => {
 
 Deno.test("disassemble: bytes outside the subset become db of length 1", () => {
   const table: [16 | 32 | 64, string, string][] = [
-    [32, "0f", "db 0xf"], // truncated
-    [32, "0fff", "db 0xf"], // UD0-ish, not in the subset
+    [32, "0f", "db 0x0f"], // truncated
+    [32, "0fff", "db 0x0f"], // UD0-ish, not in the subset
     [64, "60", "db 0x60"], // pusha in 64-bit mode
     [64, "ea0000000000", "db 0xea"], // far jmp ptr in 64-bit mode
     [32, "f0", "db 0xf0"], // prefix alone
@@ -165,7 +165,7 @@ Deno.test("disassemble: bytes outside the subset become db of length 1", () => {
     [32, "d9c0", "db 0xd9"], // x87
     [32, "8b", "db 0x8b"], // missing ModRM
     [64, "40fc", "db 0x40"], // REX without effect
-    [32, "0f9808", "db 0xf"], // SETcc with a non-zero ModRM.reg
+    [32, "0f9808", "db 0x0f"], // SETcc with a non-zero ModRM.reg
     [32, "f3f3a4", "db 0xf3"], // repeated prefix
   ];
   for (const [bits, h, text] of table) {
