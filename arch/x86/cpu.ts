@@ -291,6 +291,7 @@ export class X86Cpu implements CpuCore {
 
   /** Recompute derived mode fields after CR0/EFER/CS/SS changes. */
   updateMode(): void {
+    this.fetchLin = NaN;
     this.protectedMode = (this.cr0 & 1) !== 0;
     this.paging = (this.cr0 & 0x80000000) !== 0 && this.protectedMode;
     const lma = (this.efer & 0x400) !== 0;
@@ -320,6 +321,7 @@ export class X86Cpu implements CpuCore {
 
   /** Drop TLB entries; global pages survive unless `all` (CR4.PGE semantics). */
   flushTlb(all: boolean): void {
+    this.fetchLin = NaN;
     const tag = this.tlbTag, g = this.tlbGlobal;
     if (all) {
       tag.fill(NaN);
@@ -337,6 +339,7 @@ export class X86Cpu implements CpuCore {
 
   /** INVLPG: drop the entries for the page containing linear address `lin`. */
   flushTlbPage(lin: number): void {
+    this.fetchLin = NaN;
     const lpn = Math.floor(lin / 4096);
     const i = lpn & TLB_MASK;
     for (let k = 0; k < 3; k++) {
@@ -348,6 +351,7 @@ export class X86Cpu implements CpuCore {
   /** Code-write listener: a page holding decoded code was written. */
   codeWritten(page: number): void {
     if (!this.codePages.delete(page)) return;
+    this.fetchLin = NaN;
     const base = page * 4096;
     for (let i = 0; i < TLB_SIZE; i++) {
       if (this.tlbPhys[2 * TLB_SIZE + i] === base) {
@@ -738,7 +742,7 @@ export class X86Cpu implements CpuCore {
     const page = base / 4096;
     let arr = this.codePages.get(page);
     if (arr === undefined) {
-      arr = new Array(4096);
+      arr = new Array<Instr | undefined>(4096).fill(undefined);
       this.codePages.set(page, arr);
       this.mem.markCode(base);
       this.dropFastWrites(base);
@@ -748,6 +752,38 @@ export class X86Cpu implements CpuCore {
 
   /** Fetch and decode the instruction at CS:IP (cached by physical address and code size). */
   fetchDecode(): Instr {
+    // Fast path: same linear code page as the previous fetch.
+    if (!this.mode64) {
+      const ip = this.ip;
+      if (ip <= this.segLimit[SEG_CS]) {
+        const off = ((this.segBase[SEG_CS] + ip) >>> 0) - this.fetchLin;
+        if (off >= 0 && off < 4096) {
+          const ins = this.fetchArr[off];
+          if (ins !== undefined && ins.mode === this.codeBits) return ins;
+        }
+      }
+    } else {
+      const off = this.ip - this.fetchLin;
+      if (off >= 0 && off < 4096) {
+        const ins = this.fetchArr[off];
+        if (ins !== undefined && ins.mode === 64) return ins;
+      }
+    }
+    return this.fetchDecodeSlow();
+  }
+
+  /** Linear base of the page `fetchArr` belongs to (NaN: none). */
+  fetchLin = NaN;
+  /** Decoded instructions of the current code page (shared with `codePages`). */
+  fetchArr: (Instr | undefined)[] = [];
+
+  /** Forget the current code page (TLB flush, code write, mode change). */
+  dropFetchPage(): void {
+    this.fetchLin = NaN;
+  }
+
+  /** Fetch and decode through the TLB and the per-page cache. */
+  fetchDecodeSlow(): Instr {
     let lin: number;
     if (this.mode64) {
       lin = this.ip;
@@ -771,6 +807,10 @@ export class X86Cpu implements CpuCore {
       ins = this.decodeAt(lin);
       // The page may have been written (and its array dropped) while decoding: re-check.
       if (off + ins.len <= 4096 && this.tlbCode[ti] === code) code[off] = ins;
+    }
+    if (this.tlbCode[ti] === code) {
+      this.fetchLin = lin - off;
+      this.fetchArr = code;
     }
     return ins;
   }

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { ACC_R, ACC_W, SEG_DS, SEG_ES, TLB_SIZE, type X86Cpu } from "./cpu.ts";
+import { ACC_R, ACC_W, FAULT, SEG_DS, SEG_ES, TLB_SIZE, type X86Cpu } from "./cpu.ts";
 import type { Instr } from "./decode.ts";
 import { alu, alu64 } from "./alu.ts";
 import { checkIo, getCount, setCount } from "./exec.ts";
@@ -161,6 +161,42 @@ function physPage(cpu: X86Cpu, lin: number, kind: number): number {
 }
 
 /**
+ * Bytes beyond the first `first` bytes that can be added to a forward bulk operation because
+ * the following linear pages of the destination (and source) are RAM at physically contiguous
+ * addresses. Stops at the first page that would fault (the per-page path then faults there with
+ * exact registers) and at `REP_SLICE` elements' worth of bytes.
+ */
+function contiguousPages(
+  cpu: X86Cpu,
+  kind: number,
+  dLin: number,
+  sLin: number,
+  first: number,
+  max: number,
+  size: number,
+): number {
+  if (((dLin + first) & 0xfff) !== 0) return 0;
+  if (kind === 0xa4 && ((sLin + first) & 0xfff) !== 0) return 0;
+  const dPhys0 = physPage(cpu, dLin, ACC_W);
+  const sPhys0 = kind === 0xa4 ? physPage(cpu, sLin, ACC_R) : 0;
+  if (dPhys0 < 0 || sPhys0 < 0) return 0;
+  let extra = 0;
+  const limit = Math.min(max, REP_SLICE * size) - first;
+  const cr2 = cpu.cr2;
+  try {
+    for (let k = 1; extra < limit; k++) {
+      if (physPage(cpu, dLin + first + extra, ACC_W) !== dPhys0 + k * 4096) break;
+      if (kind === 0xa4 && physPage(cpu, sLin + first + extra, ACC_R) !== sPhys0 + k * 4096) break;
+      extra += 4096;
+    }
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    cpu.cr2 = cr2; // the per-element path faults there again, with exact registers
+  }
+  return Math.min(extra, limit);
+}
+
+/**
  * Bulk REP MOVS/STOS over the elements that stay inside the current source and destination
  * pages. Returns the number of elements done (0: take the per-element path).
  */
@@ -189,6 +225,14 @@ function bulk(
   }
   n = Math.min(n, count);
   if (n <= 1) return 0;
+  let extra = 0;
+  if (
+    !down && n < count && cpu.segLimit[SEG_ES] === 0xffffffff &&
+    (kind !== 0xa4 || cpu.segLimit[srcSeg] === 0xffffffff)
+  ) {
+    extra = contiguousPages(cpu, kind, dLin, sLin, n * size, count * size, size);
+  }
+  n = Math.min(count, n + Math.floor(extra / size));
   const len = n * size;
   // Lowest offsets of the block, and segment checks of the far end.
   const dStartLin = down ? dLin - (n - 1) * size : dLin;
@@ -217,12 +261,14 @@ function bulk(
       scratch[k] = k < 4 ? (v >>> (8 * k)) & 0xff : (vh >>> (8 * (k - 4))) & 0xff;
     }
     let filled = size;
-    while (filled < len) {
-      const c = Math.min(filled, len - filled);
+    while (filled < Math.min(len, 4096)) {
+      const c = Math.min(filled, 4096 - filled);
       scratch.copyWithin(filled, 0, c);
       filled += c;
     }
-    mem.writeBytes(dStart, scratch.subarray(0, len));
+    for (let o = 0; o < len; o += 4096) {
+      mem.writeBytes(dStart + o, scratch.subarray(0, Math.min(4096, len - o)));
+    }
   }
   setIdx(cpu, 7, asz, di + delta * n);
   const left = count - n;
