@@ -597,6 +597,9 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
   });
 
   const startBits = options.bits ?? 16;
+  if (startBits !== 16 && startBits !== 32 && startBits !== 64) {
+    throw new RangeError(`Invalid bits option: ${startBits} (expected 16, 32 or 64)`);
+  }
   let origin = BigInt(options.org ?? 0);
   let prev = new Map<string, bigint>();
   let prevRel = new Map<string, number>();

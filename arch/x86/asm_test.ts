@@ -437,3 +437,8 @@ Deno.test("assemble: comparison and logical operators (nasm precedence)", () => 
   );
   assertEquals(asm("times (5 > 3) * 2 nop"), "9090");
 });
+
+Deno.test("assemble: invalid options are RangeErrors", () => {
+  assertThrows(() => assemble("nop", { bits: 8 as 16 }), RangeError);
+  assertThrows(() => assemble("nop", { org: 1.5 }), RangeError);
+});

@@ -881,7 +881,8 @@ function dbText(b: number): string {
 }
 
 function toBig(a: number | bigint | undefined): bigint {
-  return typeof a === "bigint" ? a : BigInt(a ?? 0);
+  const v = typeof a === "bigint" ? a : BigInt(Number.isFinite(a) ? Math.trunc(a ?? 0) : 0);
+  return BigInt.asUintN(64, v); // negative numbers are 64-bit addresses seen as signed
 }
 
 interface Suppress {
@@ -985,4 +986,21 @@ export function disassemble(bytes: Uint8Array, options: DisasmOptions): DisasmLi
     off += length;
   }
   return out;
+}
+
+/**
+ * Text of the instruction at the start of `bytes` (shape of the CPU core's trace disassembler hook,
+ * `X86Disassembler` in `cpu.ts`).
+ *
+ * @example
+ * ```ts
+ * disassembleText(new Uint8Array([0x0f, 0x22, 0xe0]), 0x10002a, 32); // "mov cr4, eax"
+ * ```
+ */
+export function disassembleText(
+  bytes: Uint8Array,
+  address: number | bigint,
+  bits: 16 | 32 | 64,
+): string {
+  return disassembleOne(bytes, 0, { bits, address }).text;
 }

@@ -1,6 +1,6 @@
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { assemble } from "./asm.ts";
-import { disassemble, disassembleOne } from "./disasm.ts";
+import { disassemble, disassembleOne, disassembleText } from "./disasm.ts";
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 const unhex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
@@ -230,4 +230,11 @@ Deno.test("disassemble: random bytes never throw, and decoded text re-assembles"
     }
   }
   assert(decoded > 6000);
+});
+
+Deno.test("disassembleText: the trace hook shape, negative addresses as 64-bit", () => {
+  assertEquals(disassembleText(unhex("0f22e0"), 0x10002a, 32), "mov cr4, eax");
+  assertEquals(disassembleText(unhex("ebfe"), -2, 64), "jmp 0xfffffffffffffffe");
+  assertEquals(disassembleText(unhex("e9fbffffff"), 0x7fffffff, 32), "jmp near 0x7fffffff");
+  assertEquals(disassembleText(new Uint8Array(0), 0, 16), "");
 });
