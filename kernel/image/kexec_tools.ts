@@ -72,8 +72,15 @@ export interface KexecToolsOptions {
   memMax?: bigint;
   /** `-i` / `--no-checks`: purgatory skips the segment checksum. */
   noChecks?: boolean;
-  /** `-p`: crash kernel load (not modelled yet: rejected). */
+  /**
+   * `-p`: crash (kdump) kernel load. Placement is confined to `crashRegion` (the "Crash kernel"
+   * range of /proc/iomem, as kexec-tools narrows mem_min/mem_max) and the flags get
+   * KEXEC_ON_CRASH. Partial model: the elfcorehdr and backup segments and the
+   * `memmap=`/`elfcorehdr=` command-line additions of `load_crashdump_segments` are left out.
+   */
   crash?: boolean;
+  /** The reserved crash kernel range (inclusive end), needed by `crash`. */
+  crashRegion?: { start: bigint; end: bigint };
   /** Purgatory blob; default our own purgatory for the build (32-bit for i386, 64-bit for x86_64). */
   purgatory?: PurgatoryBlob;
   /** Use the kexec-tools 1.95-era purgatory that clears CR4 (i386 build only). */
@@ -186,6 +193,9 @@ function diagnose(bytes: Uint8Array): never {
   });
 }
 
+/** `KEXEC_ON_CRASH`, the flag of a `-p` load. */
+export const KEXEC_ON_CRASH = 1;
+
 /** The arch field kexec-tools puts in the flags: x86_64 build 0x3E0000, i386 build 0. */
 export function archFlags(build: KexecBuild): number {
   return build === "x86_64" ? 62 << 16 : 0;
@@ -241,7 +251,24 @@ export function loadWithKexecTools(
 ): KexecToolsResult {
   const build = options.build ?? "x86_64";
   const era = options.era ?? "2.0.25";
-  if (options.crash) throw new KexecOptionError("Crash kernel loads (-p) are not modelled yet");
+  let memMin = options.memMin;
+  let memMax = options.memMax;
+  if (options.crash) {
+    const cr = options.crashRegion;
+    if (!cr || cr.end <= cr.start) {
+      throw new KexecToolsError(
+        "Memory for crashkernel is not reserved: pass crashkernel=X@Y to the running kernel",
+        { stderr: "" },
+      );
+    }
+    if (era !== "2.0.25") {
+      throw new KexecOptionError(
+        "Crash kernel loads (-p) are modelled for kexec-tools 2.0.25 only",
+      );
+    }
+    memMin = memMin === undefined || memMin < cr.start ? cr.start : memMin;
+    memMax = memMax === undefined || memMax > cr.end ? cr.end : memMax;
+  }
   if (options.clearCr4 && build !== "i386") {
     throw new KexecOptionError("The clear_cr4 purgatory exists only for the i386 build");
   }
@@ -249,8 +276,8 @@ export function loadWithKexecTools(
   const info = new KexecInfo({
     ranges,
     longBits: build === "x86_64" ? 64 : 32,
-    memMin: options.memMin,
-    memMax: options.memMax,
+    memMin,
+    memMax,
     era,
   });
   let stdout = "";
@@ -265,6 +292,7 @@ export function loadWithKexecTools(
       : options.rngSeed instanceof Uint8Array
       ? options.rngSeed
       : undefined,
+    crash: options.crash,
     debug: (line) => info.print(line + "\n"),
     stdout: (line) => (stdout += line + "\n"),
   };
@@ -310,7 +338,7 @@ export function loadWithKexecTools(
   }
   if (!info.sortSegments()) info.die("sort_segments failed");
   if (res.purgatory) updatePurgatory(res.purgatory, info.segments, options.noChecks ?? false);
-  const flags = archFlags(build);
+  const flags = archFlags(build) | (options.crash ? KEXEC_ON_CRASH : 0);
   info.print(`kexec_load: entry = ${hex(res.entry)} flags = ${hex(flags)}\n`);
   info.print(formatSegments(info.segments));
   return {

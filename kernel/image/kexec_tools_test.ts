@@ -300,7 +300,7 @@ Deno.test("probing: zImage, DOL, junk and wrong --type give typed errors", () =>
       e instanceof KexecToolsError &&
       e.message === "Wrong file type bzImage64, file matches type bzImage",
   );
-  assert.throws(() => loadWithKexecTools(bz202, { memoryMap: MAP, crash: true }), KexecOptionError);
+  assert.throws(() => loadWithKexecTools(bz202, { memoryMap: MAP, crash: true }), KexecToolsError);
 });
 
 Deno.test("command line: --reuse-cmdline drops BOOT_IMAGE and appends; too long dies", () => {
@@ -356,4 +356,57 @@ Deno.test("parseKexecToolsArgs: options, last --append wins, errors", () => {
   assert.throws(() => parseKexecToolsArgs(["--bogus"]), KexecOptionError);
   assert.throws(() => parseKexecToolsArgs(["--mem-min=zz"]), KexecOptionError);
   assert.throws(() => parseKexecToolsArgs(["--append"]), KexecOptionError);
+});
+
+Deno.test("crash load (-p): placement confined to the crash range, KEXEC_ON_CRASH, relocatable bzImage only", () => {
+  const crashRegion = { start: 0x1000000n, end: 0x1ffffffn };
+  const elf = buildElf({
+    elfClass: 32,
+    machine: EM_386,
+    entry: 0x1000000n,
+    segments: [{ paddr: 0x1000000n, data: new Uint8Array(0x2000).fill(1) }],
+  });
+  const r = loadWithKexecTools(elf, {
+    memoryMap: MAP,
+    build: "i386",
+    crash: true,
+    crashRegion,
+    args: "linux",
+  });
+  assert.equal(r.flags, 1);
+  for (const s of r.segments) {
+    assert.ok(s.mem >= crashRegion.start && s.mem + s.memsz - 1n <= crashRegion.end, s.label);
+  }
+  assert.equal(r.segments[0].mem, 0x1000000n);
+  assert.equal(r.purgatory, 0x1002000n, "purgatory bottom-up from the crash range start");
+  // a PT_LOAD outside the crash range is an invalid segment, as with --mem-min/--mem-max
+  assert.throws(
+    () =>
+      loadWithKexecTools(elf, {
+        memoryMap: MAP,
+        build: "i386",
+        crash: true,
+        crashRegion: { start: 0x2000000n, end: 0x2ffffffn },
+      }),
+    KexecToolsError,
+  );
+  // bzImage: relocatable kernel bottom-up in the range, zero page top-down, x86_64 arch flag
+  const bz = buildBzImage({ version: 0x0206, payload, relocatableKernel: 1 });
+  const b = loadWithKexecTools(bz, { memoryMap: MAP, crash: true, crashRegion });
+  assert.equal(b.flags, 0x3e0001);
+  assert.equal(b.kernel, 0x1000000n);
+  assert.ok(b.parameters! > b.kernel! && b.parameters! <= crashRegion.end);
+  assert.throws(
+    () =>
+      loadWithKexecTools(buildBzImage({ version: 0x0204, payload }), {
+        memoryMap: MAP,
+        crash: true,
+        crashRegion,
+      }),
+    /not relocatable/,
+  );
+  assert.throws(
+    () => loadWithKexecTools(bz, { memoryMap: MAP, crash: true }),
+    /crashkernel is not reserved/,
+  );
 });

@@ -119,6 +119,8 @@ export interface X86LoaderContext {
   initrd?: Uint8Array;
   /** Add the RNG-seed setup_data segment that kexec-tools 2.0.25 adds when getrandom() works (contents: these 32 bytes, default zeros). */
   rngSeed?: Uint8Array;
+  /** `-p`: a crash (kdump) load; placement is already confined to the "Crash kernel" range. */
+  crash?: boolean;
   /** Messages kexec-tools prints with --debug (dbgprintf). */
   debug: (line: string) => void;
   /** Messages printed to stdout. */
@@ -391,6 +393,10 @@ export function loadBzImage32(
     ctx.debug("bzImage is relocatable");
   }
   const realMode = options.realMode ?? false;
+  if (ctx.crash && realMode) info.die("Kdump is not supported with --real-mode");
+  if (ctx.crash && !relocatable) {
+    info.die("BzImage is not relocatable. Can't be used as capture kernel.");
+  }
   if (era === "1.101") return loadBzImage101(ctx, image, cmdline);
 
   const purg = placePurgatory(ctx, {
@@ -419,13 +425,14 @@ export function loadBzImage32(
   } else {
     real.set(k.subarray(0, kern16), 0);
   }
+  // crash (and preserve-context) loads put the zero page top-down anywhere (in the crash range)
   const setupBase = info.addBuffer({
     buf: real,
     memsz: BigInt(setupSize),
     align: 16n,
     min: 0x3000n,
-    max: 0xa0000n,
-    end: 1,
+    max: ctx.crash ? info.ulongMax : 0xa0000n,
+    end: ctx.crash ? -1 : 1,
     label: "setup (zero page + command line)",
   });
   ctx.debug(`Loaded real-mode code and command line at ${hex(setupBase)}`);
