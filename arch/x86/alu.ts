@@ -92,6 +92,25 @@ export function materializeFlags(cpu: X86Cpu): void {
   cpu.lfOp = 0;
 }
 
+/** CF of the pending lazy operation (without materializing the other flags). */
+export function lazyCarry(cpu: X86Cpu): number {
+  const a = cpu.lfA >>> 0, b = cpu.lfB >>> 0, r = cpu.lfRes >>> 0;
+  switch (cpu.lfOp) {
+    case LF_ADD:
+      return r < a ? 1 : 0;
+    case LF_ADC:
+      return (cpu.lfCin ? r <= a : r < a) ? 1 : 0;
+    case LF_SUB:
+      return a < b ? 1 : 0;
+    case LF_SBB:
+      return (cpu.lfCin ? a <= b : a < b) ? 1 : 0;
+    case LF_LOGIC:
+      return 0;
+    default:
+      return cpu.flags & FLAG_CF; // INC/DEC keep CF
+  }
+}
+
 /** Set the six arithmetic flags eagerly from a result and explicit CF/OF/AF. */
 export function setResultFlags(
   cpu: X86Cpu,
@@ -231,7 +250,7 @@ export function alu64(
 
 /** INC (dec=false) or DEC of a 1/2/4-byte value; CF is preserved. */
 export function incDec(cpu: X86Cpu, size: number, a: number, dec: boolean): number {
-  if (cpu.lfOp !== 0) materializeFlags(cpu);
+  if (cpu.lfOp !== 0) cpu.flags = (cpu.flags & ~FLAG_CF) | lazyCarry(cpu);
   const r = size === 4 ? (dec ? a - 1 : a + 1) | 0 : (dec ? a - 1 : a + 1) & sizeMask(size);
   cpu.lfOp = dec ? LF_DEC : LF_INC;
   cpu.lfA = a;

@@ -105,10 +105,24 @@ export interface SettableX86 {
   setCr(n: 0 | 2 | 3 | 4, value: number): void;
   setEfer(value: number): void;
   setRip(value: number): void;
+  setGdtr(value: { base: number; limit: number }): void;
 }
 
-/** Put a CPU in flat 32-bit protected mode, paging off (CS 0x08, data 0x10). */
-export function enterFlat32(cpu: SettableX86): void {
+/** Write a GDT at 0x500 (null, code 0x08, data 0x10) and load GDTR. */
+function writeGdt(cpu: SettableX86, env: CpuEnvironment, code: bigint): void {
+  const m = env.bus.memory;
+  m.write64(0x500, 0n);
+  m.write64(0x508, code);
+  m.write64(0x510, 0x00cf92000000ffffn);
+  cpu.setGdtr({ base: 0x500, limit: 23 });
+}
+
+/**
+ * Put a CPU in flat 32-bit protected mode, paging off (CS 0x08, data 0x10); with `env`, also
+ * write a matching GDT at 0x500 (needed by interrupt delivery and far transfers).
+ */
+export function enterFlat32(cpu: SettableX86, env?: CpuEnvironment): void {
+  if (env) writeGdt(cpu, env, 0x00cf9a000000ffffn);
   cpu.setCr(0, 0x60000011);
   cpu.setSegment("cs", { selector: 8, base: 0, limit: 0xffffffff, attributes: 0xc09b });
   for (const s of ["ds", "es", "ss", "fs", "gs"] as const) {
@@ -121,6 +135,7 @@ export function enterFlat32(cpu: SettableX86): void {
  * tables are written at `tables` (default 0x3f0000: PML4, PDPT, PD).
  */
 export function enterLong64(cpu: SettableX86, env: CpuEnvironment, tables = 0x3f0000): void {
+  writeGdt(cpu, env, 0x00af9a000000ffffn);
   const m = env.bus.memory;
   m.fill(tables, 0x3000);
   m.write32(tables, tables + 0x1003);
