@@ -425,6 +425,17 @@ function genLines(bits: Bits): string[] {
     }
   }
   L.push("xlat", "lock inc dword [eax]", "o16 movsd", "o32 iret");
+  for (const sg of ["es", "cs", "ss", "ds", "fs", "gs"]) {
+    L.push(
+      `${sg} lodsb`,
+      `rep ${sg} movsd`,
+      `${sg} rep movsb`,
+      `repe ${sg} cmpsb`,
+      `${sg} outsb`,
+      `${sg} mov eax, [ebx]`,
+    );
+    L.push(`lock ${sg} add [eax], ebx`, `${sg} nop`, `${sg} stosb`, `${sg} mov eax, [${sg}:ebx]`);
+  }
   // int, enter, in/out
   L.push(
     "int 0x10",

@@ -119,6 +119,15 @@ const PREFIXES: Record<string, number> = {
   repnz: 0xf2,
 };
 const SIZE_PREFIX = new Set(["o16", "o32", "o64", "a16", "a32", "a64"]);
+/** Segment override prefixes written as words (`fs lodsb`, `es movsb`). */
+const SEG_PREFIX: Record<string, number> = {
+  es: 0x26,
+  cs: 0x2e,
+  ss: 0x36,
+  ds: 0x3e,
+  fs: 0x64,
+  gs: 0x65,
+};
 const DATA: Record<string, number> = { db: 1, dw: 2, dd: 4, dq: 8 };
 const RES: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8 };
 const DIRECTIVES = new Set([
@@ -143,7 +152,8 @@ const DIRECTIVES = new Set([
 
 function isKeyword(w: string): boolean {
   const l = w.toLowerCase();
-  return MNEMONICS.has(l) || DIRECTIVES.has(l) || l in PREFIXES || SIZE_PREFIX.has(l);
+  return MNEMONICS.has(l) || DIRECTIVES.has(l) || l in PREFIXES || SIZE_PREFIX.has(l) ||
+    l in SEG_PREFIX;
 }
 
 function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
@@ -254,7 +264,7 @@ function parseStmt(cur: Cursor, allowLabel: boolean, line: Line): Stmt {
   }
   const prefixes: string[] = [];
   let mcol = t.col;
-  while (word in PREFIXES || SIZE_PREFIX.has(word)) {
+  while (word in PREFIXES || SIZE_PREFIX.has(word) || word in SEG_PREFIX) {
     prefixes.push(word);
     if (cur.peek.kind === "end") {
       return { k: "insn", mnem: "", mcol, prefixes, ops: [] };
@@ -917,6 +927,7 @@ function emitStmt(
         // prefix alone on a line
         for (const p of st.prefixes) {
           if (p in PREFIXES) out.push(PREFIXES[p]);
+          else if (p in SEG_PREFIX) out.push(SEG_PREFIX[p]);
           else throw new LineError(`Prefix without an instruction: ${p}`, st.mcol);
         }
         return;
@@ -924,15 +935,20 @@ function emitStmt(
       const ops = st.ops.map((o) => evalOperand(o, env, c.bits, c.defaultRel));
       const pre: number[] = [];
       let oprefix: number | undefined, aprefix: number | undefined;
+      let segPrefix: Reg | undefined;
       for (const p of st.prefixes) {
         if (p in PREFIXES) pre.push(PREFIXES[p]);
-        else if (p[0] === "o") oprefix = Number(p.slice(1));
+        else if (p in SEG_PREFIX) {
+          if (segPrefix) throw new LineError("Conflicting segment overrides", st.mcol);
+          segPrefix = lookupReg(p);
+        } else if (p[0] === "o") oprefix = Number(p.slice(1));
         else aprefix = Number(p.slice(1));
       }
       try {
         const ectx: EncCtx = {
           bits: c.bits,
           addr: env.here,
+          segPrefix,
           defaultRel: c.defaultRel,
           prefixes: pre,
           oprefix,

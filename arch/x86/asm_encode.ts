@@ -61,6 +61,8 @@ export interface EncCtx {
   defaultRel: boolean;
   /** Prefix bytes from `lock`/`rep*` (in source order). */
   prefixes: number[];
+  /** Segment override written as a prefix word (`fs lodsb`). */
+  segPrefix?: Reg;
   /** Explicit `o16/o32/o64` prefix (operand size in bits). */
   oprefix?: number;
   /** Explicit `a16/a32/a64` prefix (address size in bits). */
@@ -552,6 +554,10 @@ function emit(p: Parts, ctx: EncCtx): number[] {
       pre.push(0x67);
     }
   }
+  if (ctx.segPrefix) {
+    if (seg) fail("Conflicting segment overrides"); // nasm: even when both name the same one
+    seg = ctx.segPrefix;
+  }
   if (seg) {
     const SEG = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
     pre.splice(ctx.prefixes.length, 0, SEG[seg.num]);
@@ -632,7 +638,8 @@ function relBranch(
   const forced = t.near || (t.strict && !t.short);
   if (!t.short && !forced && !ctx.sticky.long) {
     if (!t.known) return emit({ op: short, rel: [t.v, 1] }, ctx); // optimistic, as nasm
-    const end = ctx.addr + BigInt(ctx.prefixes.length + short.length + 1);
+    const pre = ctx.prefixes.length + (ctx.segPrefix ? 1 : 0);
+    const end = ctx.addr + BigInt(pre + short.length + 1);
     const d = BigInt.asIntN(bits === 64 ? 64 : bits === 32 ? 32 : 16, t.v - end);
     if (d >= -128n && d <= 127n) return emit({ op: short, rel: [t.v, 1] }, ctx);
     if (ctx.jumps === "grow") ctx.sticky.long = true;

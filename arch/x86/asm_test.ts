@@ -442,3 +442,13 @@ Deno.test("assemble: invalid options are RangeErrors", () => {
   assertThrows(() => assemble("nop", { bits: 8 as 16 }), RangeError);
   assertThrows(() => assemble("nop", { org: 1.5 }), RangeError);
 });
+
+Deno.test("assemble: segment override prefix words", () => {
+  assertEquals(
+    asm("es movsb\nrep fs movsb\nfs rep movsb\ngs mov eax, [ebx]\ncs nop\nfs"),
+    "26a4f364a4f364a4658b032e9064",
+  );
+  assert(
+    /Conflicting segment overrides/.test(errorOf("fs mov eax, [gs:ebx]", { bits: 32 }).detail),
+  );
+});

@@ -95,6 +95,8 @@ class D {
   /** Prefixes to ignore (to find out whether a prefix changes the meaning). */
   sup: Suppress;
   hadRex = false;
+  /** A segment prefix was shown as a prefix word (string instructions). */
+  segUsed = false;
 
   constructor(b: Uint8Array, start: number, bits: 16 | 32 | 64, addr: bigint, sup: Suppress = {}) {
     this.sup = sup;
@@ -690,6 +692,11 @@ function withLock(d: D, text: string, ok: boolean): string {
 function strOp(d: D, m: string, size: number): string {
   const suffix = { 8: "b", 16: "w", 32: "d", 64: "q" }[size];
   let t = m + suffix;
+  if (d.seg >= 0) {
+    // a word either way; on STOS/SCAS/INS (ES:rDI only) the override has no effect
+    t = `${SEG[d.seg]} ${t}`;
+    d.segUsed = true;
+  }
   const cmp = m === "cmps" || m === "scas";
   if (d.rep === 0xf3) t = (cmp ? "repe " : "rep ") + t;
   else if (d.rep === 0xf2) {
@@ -697,7 +704,6 @@ function strOp(d: D, m: string, size: number): string {
     t = "repne " + t;
   }
   if (d.asz !== d.bits) t = `a${d.asz} ${t}`;
-  if (d.seg >= 0) throw new Bad();
   return t;
 }
 
@@ -913,9 +919,14 @@ function decodeAt(
       const mem = `[rel ${d.seg >= 0 ? SEG[d.seg] + ":" : ""}${hx(target)}]`;
       text = text.replace("RIP", mem);
     }
-    if (d.rep && !/^(rep|repe|repne|pause|a16|a32|a64)\b/.test(text)) throw new Bad();
+    if (d.rep && !/^(rep|repe|repne|pause|a16|a32|a64|[c-gs]s)\b/.test(text)) throw new Bad();
     if (d.lock && !text.startsWith("lock ")) throw new Bad();
-    if (d.seg >= 0 && !text.includes(":")) throw new Bad();
+    if (d.seg >= 0 && !text.includes(":") && !d.segUsed) {
+      // an override with no memory operand to apply to: nasm's prefix word (`cs nop`)
+      text = text.startsWith("lock ")
+        ? `lock ${SEG[d.seg]} ${text.slice(5)}`
+        : `${SEG[d.seg]} ${text}`;
+    }
     return { length: d.p - offset, text, d };
   } catch (e) {
     if (!(e instanceof Bad) && !(e instanceof RangeError)) throw e;

@@ -146,6 +146,11 @@ Deno.test("disassemble: exact texts for common instructions", () => {
     [64, "4890", "xchg rax, rax"],
     [32, "6690", "xchg ax, ax"],
     [32, "666a16", "push word 0x16"],
+    [32, "64ac", "fs lodsb"],
+    [32, "f32ea5", "rep cs movsd"],
+    [16, "f36626a5", "rep es movsd"],
+    [32, "2eaa", "cs stosb"], // no effect (STOS writes ES:EDI), kept as nasm's prefix word
+    [32, "2e90", "cs nop"],
   ];
   for (const [bits, h, text, address] of table) {
     const bytes = unhex(h);
