@@ -663,3 +663,77 @@ Deno.test("x86: REP MOVSB/STOSD bulk paths keep element semantics (overlap, DF=1
   assertEquals(outs(env), [0x300000 - 4, 0x500002 + 2560 * 4]);
   assertEquals(cpu.getGpr(1), 0n);
 });
+
+function run32(model: string, src: string) {
+  const env = createTestEnv();
+  const cpu = createX86Cpu(env, { model });
+  enterFlat32(cpu, env);
+  const prog = assemble("bits 32\n" + src, { bits: 32, org: 0x1000 });
+  env.bus.memory.writeBytes(0x1000, prog.bytes);
+  cpu.setGpr(4, 0x7000);
+  cpu.setRip(0x1000);
+  cpu.run(1000);
+  return { env, cpu };
+}
+
+Deno.test("x86: CPUID vendor, signature, APIC ID, HTT and extended leaves per model", () => {
+  const leaf = (model: string, eax: number, apicId?: number) => {
+    const env = createTestEnv();
+    const cpu = createX86Cpu(env, { model, apicId });
+    enterFlat32(cpu, env);
+    env.bus.memory.writeBytes(0x1000, assemble("bits 32\ncpuid\nhlt", { bits: 32 }).bytes);
+    cpu.setGpr(0, eax);
+    cpu.setRip(0x1000);
+    cpu.run(10);
+    return [0, 3, 1, 2].map((r) => Number(cpu.getGpr(r)));
+  };
+  const vendor = (r: number[]) =>
+    new TextDecoder().decode(new Uint32Array([r[1], r[3], r[2]]).buffer as ArrayBuffer);
+  assertEquals(vendor(leaf("pentium", 0)), "GenuineIntel");
+  assertEquals(vendor(leaf("opteron", 0)), "AuthenticAMD");
+  assertEquals(leaf("pentium", 1)[0], 0x525);
+  const p4 = leaf("pentium4-xeon", 1, 7);
+  assertEquals(p4[1] >>> 24, 7); // initial APIC ID
+  assertEquals((p4[1] >>> 16) & 0xff, 2); // logical processors per package
+  assertEquals((p4[3] >>> 28) & 1, 1); // HTT
+  assertEquals((leaf("xeon-nocona", 0x80000001)[3] >>> 29) & 1, 1); // LM
+  assertEquals((leaf("opteron", 0x80000001)[3] >>> 20) & 1, 1); // NX
+  assertEquals(leaf("opteron", 0x80000008)[0] & 0xff, 40);
+  assertEquals(leaf("xeon-nocona", 0x80000008)[0] & 0xff, 36);
+  assertEquals(leaf("pentium4-xeon", 0x80000001)[3] >>> 29, 0); // no long mode
+});
+
+Deno.test("x86: LOCK is #UD on a register destination, accepted on memory RMW", () => {
+  const a = run32("pentium", "lock add [0x2000], eax\nmov al, 1\nout 0x80, al\nhlt");
+  assertEquals(outs(a.env), [1]);
+  const b = run32("pentium", "lock add eax, ebx\nhlt");
+  assert(b.env.trace.all().some((e) => e.message.includes("LOCK prefix not allowed")));
+});
+
+Deno.test("x86: RDTSC follows the virtual clock; WRMSR TSC sets it", () => {
+  const { env, cpu } = run32("pentium", "hlt");
+  env.clock.advanceTo(123456);
+  assertEquals(cpu.readMsr(0x10), 123456n);
+  cpu.writeMsr(0x10, 1000n);
+  env.clock.advanceTo(123556);
+  assertEquals(cpu.readMsr(0x10), 1100n);
+  const r = run32("pentium", "rdtsc\nhlt");
+  assertEquals(r.cpu.getGpr(0), 0n);
+});
+
+Deno.test("x86: IA32_APIC_BASE writes reach the pins; snapshot fields per model", () => {
+  const { env, cpu } = run32(
+    "xeon-nocona",
+    "mov ecx, 0x1b\nrdmsr\nand eax, ~0x800\nwrmsr\nhlt",
+  );
+  assertEquals(env.apicBaseWrites.at(-1), 0xfee00100n);
+  assertEquals(cpu.readMsr(0x1b), 0xfee00100n);
+  const s = cpu.snapshot();
+  for (const k of ["rax", "r15", "rip", "eax", "eip", "cr0", "cr3", "efer", "gdtr", "apic_base"]) {
+    assert(k in s, k);
+  }
+  const p = run32("pentium", "hlt").cpu.snapshot();
+  assert(!("rax" in p));
+  assertEquals(p.mode, "protected32");
+  assertEquals((p.cs as { selector: number }).selector, 8);
+});

@@ -137,6 +137,38 @@ export function checkIo(cpu: X86Cpu): void {
   }
 }
 
+/** True when a LOCK prefix is valid on this instruction (memory-destination RMW forms). */
+function lockable(ins: Instr): boolean {
+  if (ins.mod === 3 || ins.mod < 0) return false;
+  const op = ins.op, sub = ins.reg & 7;
+  if (op < 0x40) return (op & 7) <= 1 && op >> 3 !== 7;
+  if (op >= 0x80 && op <= 0x83) return sub !== 7;
+  switch (op) {
+    case 0x86:
+    case 0x87:
+    case 0x1ab:
+    case 0x1b3:
+    case 0x1bb:
+    case 0x1b0:
+    case 0x1b1:
+    case 0x1c0:
+    case 0x1c1:
+      return true;
+    case 0xf6:
+    case 0xf7:
+      return sub === 2 || sub === 3;
+    case 0xfe:
+    case 0xff:
+      return sub <= 1;
+    case 0x1ba:
+      return sub >= 5;
+    case 0x1c7:
+      return sub === 1;
+    default:
+      return false;
+  }
+}
+
 function aluBlock(cpu: X86Cpu, ins: Instr, op: number): void {
   const aop = (op >> 3) & 7;
   const form = op & 7;
@@ -242,6 +274,7 @@ function group3(cpu: X86Cpu, ins: Instr, size: number): void {
 /** Execute one decoded instruction (`cpu.ip` already points past it). */
 export function execute(cpu: X86Cpu, ins: Instr): void {
   const op = ins.op;
+  if (ins.lock !== 0 && !lockable(ins)) return cpu.undefinedOpcode("LOCK prefix not allowed");
   if (op < 0x40 && op >= 0 && (op & 7) < 6) return aluBlock(cpu, ins, op);
   if (op >= 0x100) return execute0f(cpu, ins);
   const R = cpu.reg;
