@@ -171,6 +171,20 @@ export const imageSchema = z.strictObject({
   arch: z.enum(["i386", "x86_64", "ppc"]).optional().meta({ description: "Architecture." }),
   load: u64("Physical load address.").optional(),
   entry: u64("Entry point (default: load:).").optional(),
+  protocol: u64(
+    "bzImage from asm: boot protocol version (default 0x020F for 64-bit code, else 0x0206).",
+    16,
+  )
+    .optional(),
+  xloadflags: u64("bzImage from asm: xloadflags (default 3 for 64-bit code, else 0).", 16)
+    .optional(),
+  relocatable: z.boolean().optional().meta({
+    description: "bzImage from asm: relocatable_kernel (default true).",
+  }),
+  kernel_alignment: u64("bzImage from asm: kernel_alignment (default 0x200000).", 32).optional(),
+  init_size: u64("bzImage from asm: init_size (default the code size rounded up to 4 KiB).", 32)
+    .optional(),
+  setup_sects: u64("bzImage from asm: setup sectors (default 4; 0 means 4).", 8).optional(),
 }).meta({ description: "An image: format plus file: or asm:." });
 
 /** Raw bytes for a kexec segment: hex text or an image. */
@@ -214,11 +228,21 @@ const kexecLoadStep = z.strictObject({
   loader: z.record(z.string(), z.unknown()).optional().meta({
     description: "kexec-tools options (see docs/scenario-language.md).",
   }),
+  cpu: count("CPU the calling process runs on (default 0).", 255).optional(),
+  cap_sys_boot: z.boolean().optional().meta({
+    description: "Whether the caller has CAP_SYS_BOOT (default true; false gives EPERM).",
+  }),
   expect_error: errnoName.optional(),
 }).meta({ description: "sys_kexec_load through the kexec-tools loader model." });
 
 const kexecUnloadStep = z.strictObject({
   crash: z.boolean().optional().meta({ description: "Unload the crash kernel." }),
+  flags: u64("Raw flags passed to sys_kexec_load (default KEXEC_ON_CRASH for crash).").optional(),
+  caller: intChoice([32, 64], "Word size of the calling process (32 or 64).").optional(),
+  cpu: count("CPU the calling process runs on (default 0).", 255).optional(),
+  cap_sys_boot: z.boolean().optional().meta({
+    description: "Whether the caller has CAP_SYS_BOOT (default true; false gives EPERM).",
+  }),
   expect_error: errnoName.optional(),
 }).meta({ description: "sys_kexec_load with no segments (unload)." });
 
@@ -229,6 +253,9 @@ const rebootStep = z.strictObject({
   cpu: count("CPU that makes the call (default 0).", 255).optional(),
   magic1: u64("LINUX_REBOOT_MAGIC1 override.", 32).optional(),
   magic2: u64("LINUX_REBOOT_MAGIC2 override.", 32).optional(),
+  cap_sys_boot: z.boolean().optional().meta({
+    description: "Whether the caller has CAP_SYS_BOOT (default true; false gives EPERM).",
+  }),
   expect_error: errnoName.optional(),
 }).meta({ description: "sys_reboot." });
 
@@ -406,6 +433,16 @@ export const kernelSchema = z.strictObject({
   patches: z.record(z.string(), z.boolean()).optional().meta({
     description: "Patch switches of the 2.6.8.1-kexec3 set (all on by default).",
   }),
+  arch: z.enum(["i386", "x86_64"]).optional().meta({
+    description: "Kernel architecture (default: the first kexec_load image's arch or bits, " +
+      "else x86_64 on a CPU with long mode, else i386).",
+  }),
+  smp: z.boolean().optional().meta({
+    description: "CONFIG_SMP (default true): false builds a uniprocessor kernel.",
+  }),
+  pae: z.boolean().optional().meta({
+    description: "i386: CONFIG_X86_PAE (default: when the CPU reports PAE).",
+  }),
 }).meta({ description: "The old kernel (kernel-model scenarios)." });
 
 const scalarSchema = z.union([z.string(), z.bigint(), z.boolean()]);
@@ -495,6 +532,18 @@ export interface ImageSpec {
   load?: bigint;
   /** Entry point. */
   entry?: bigint;
+  /** bzImage from asm: boot protocol version. */
+  protocol?: bigint;
+  /** bzImage from asm: xloadflags. */
+  xloadflags?: bigint;
+  /** bzImage from asm: relocatable_kernel. */
+  relocatable?: boolean;
+  /** bzImage from asm: kernel_alignment. */
+  kernel_alignment?: bigint;
+  /** bzImage from asm: init_size. */
+  init_size?: bigint;
+  /** bzImage from asm: setup_sects. */
+  setup_sects?: bigint;
 }
 
 /** One explicit `kexec_load` segment as validated. */
@@ -562,6 +611,12 @@ export interface KernelSection {
   cmdline?: string;
   /** Patch switches. */
   patches?: Record<string, boolean>;
+  /** Kernel architecture. */
+  arch?: "i386" | "x86_64";
+  /** CONFIG_SMP. */
+  smp?: boolean;
+  /** i386 CONFIG_X86_PAE. */
+  pae?: boolean;
 }
 
 /** Step arguments by step name, as validated. */
@@ -581,16 +636,26 @@ export interface StepArgs {
     flags?: bigint;
     caller?: number;
     loader?: Record<string, unknown>;
+    cpu?: number;
+    cap_sys_boot?: boolean;
     expect_error?: string;
   };
   /** `kexec_unload`. */
-  kexec_unload: { crash?: boolean; expect_error?: string };
+  kexec_unload: {
+    crash?: boolean;
+    flags?: bigint;
+    caller?: number;
+    cpu?: number;
+    cap_sys_boot?: boolean;
+    expect_error?: string;
+  };
   /** `reboot`. */
   reboot: {
     cmd: "kexec" | "restart" | "halt" | "power_off";
     cpu?: number;
     magic1?: bigint;
     magic2?: bigint;
+    cap_sys_boot?: boolean;
     expect_error?: string;
   };
   /** `panic`. */
