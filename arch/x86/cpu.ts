@@ -98,6 +98,20 @@ export interface X86SegmentValue {
   attributes: number;
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const i32Views = new WeakMap<Uint8Array, Int32Array>();
+
+/** A cached Int32Array over a memory chunk (little-endian hosts only, else null). */
+function int32View(chunk: Uint8Array): Int32Array | null {
+  if (!LITTLE_ENDIAN_HOST) return null;
+  let v = i32Views.get(chunk);
+  if (v === undefined) {
+    v = new Int32Array(chunk.buffer, chunk.byteOffset, chunk.length >> 2);
+    i32Views.set(chunk, v);
+  }
+  return v;
+}
+
 // All CPUs sharing one PhysicalMemory, so a newly marked code page drops everybody's fast
 // write entries for it.
 const cpusByMemory = new WeakMap<PhysicalMemory, X86Cpu[]>();
@@ -207,6 +221,8 @@ export class X86Cpu implements CpuCore {
   tlbTag: Float64Array = new Float64Array(3 * TLB_SIZE).fill(NaN);
   tlbPhys: Float64Array = new Float64Array(3 * TLB_SIZE);
   tlbChunk: (Uint8Array | null)[] = new Array(3 * TLB_SIZE).fill(null);
+  /** Int32Array view of the same chunk (aligned 32-bit accesses; null with tlbChunk). */
+  tlbI32: (Int32Array | null)[] = new Array(3 * TLB_SIZE).fill(null);
   tlbOff: Int32Array = new Int32Array(3 * TLB_SIZE);
   tlbGlobal: Uint8Array = new Uint8Array(3 * TLB_SIZE);
   /** 1 when the entry's page is RAM/ROM backed by PhysicalMemory (bulk copies allowed). */
@@ -291,7 +307,7 @@ export class X86Cpu implements CpuCore {
 
   /** Recompute derived mode fields after CR0/EFER/CS/SS changes. */
   updateMode(): void {
-    this.fetchLin = NaN;
+    this.fetchSpan = 0;
     this.protectedMode = (this.cr0 & 1) !== 0;
     this.paging = (this.cr0 & 0x80000000) !== 0 && this.protectedMode;
     const lma = (this.efer & 0x400) !== 0;
@@ -321,7 +337,7 @@ export class X86Cpu implements CpuCore {
 
   /** Drop TLB entries; global pages survive unless `all` (CR4.PGE semantics). */
   flushTlb(all: boolean): void {
-    this.fetchLin = NaN;
+    this.fetchSpan = 0;
     const tag = this.tlbTag, g = this.tlbGlobal;
     if (all) {
       tag.fill(NaN);
@@ -339,7 +355,7 @@ export class X86Cpu implements CpuCore {
 
   /** INVLPG: drop the entries for the page containing linear address `lin`. */
   flushTlbPage(lin: number): void {
-    this.fetchLin = NaN;
+    this.fetchSpan = 0;
     const lpn = Math.floor(lin / 4096);
     const i = lpn & TLB_MASK;
     for (let k = 0; k < 3; k++) {
@@ -351,7 +367,7 @@ export class X86Cpu implements CpuCore {
   /** Code-write listener: a page holding decoded code was written. */
   codeWritten(page: number): void {
     if (!this.codePages.delete(page)) return;
-    this.fetchLin = NaN;
+    this.fetchSpan = 0;
     const base = page * 4096;
     for (let i = 0; i < TLB_SIZE; i++) {
       if (this.tlbPhys[2 * TLB_SIZE + i] === base) {
@@ -392,6 +408,7 @@ export class X86Cpu implements CpuCore {
       }
     }
     this.tlbChunk[i] = chunk;
+    this.tlbI32[i] = chunk === null ? null : int32View(chunk);
     this.tlbOff[i] = base % (1 << 20);
     if (kind === ACC_X) this.tlbCode[lpn & TLB_MASK] = null;
     return i;
@@ -454,6 +471,8 @@ export class X86Cpu implements CpuCore {
     const lpn = Math.floor(lin / 4096);
     let i = lpn & TLB_MASK;
     if (this.tlbTag[i] !== lpn) i = this.tlbFill(lin, ACC_R, lpn);
+    const w = this.tlbI32[i];
+    if (w !== null && (lin & 3) === 0) return w[(this.tlbOff[i] + (lin & 0xfff)) >> 2];
     const c = this.tlbChunk[i];
     if (c !== null) {
       const o = this.tlbOff[i] + (lin & 0xfff);
@@ -510,6 +529,11 @@ export class X86Cpu implements CpuCore {
       return;
     }
     const i = this.#wrEntry(lin);
+    const w = this.tlbI32[i];
+    if (w !== null && (lin & 3) === 0) {
+      w[(this.tlbOff[i] + (lin & 0xfff)) >> 2] = v;
+      return;
+    }
     const c = this.tlbChunk[i];
     if (c !== null) {
       const o = this.tlbOff[i] + (lin & 0xfff);
@@ -565,6 +589,19 @@ export class X86Cpu implements CpuCore {
    * and type checks of the current mode (#GP(0), or #SS(0) for SS).
    */
   lin(seg: number, off: number, size: number, write: boolean): number {
+    if (!this.mode64) {
+      // Fast path: present, expand-up data segment (writable when writing), within the limit.
+      const attr = this.segAttr[seg];
+      if ((attr & 0x9c) === 0x90 && (!write || (attr & 2) !== 0)) {
+        if (off + size - 1 <= this.segLimit[seg]) return (this.segBase[seg] + off) >>> 0;
+      }
+      return this.linSlow(seg, off, size, write);
+    }
+    return this.linSlow(seg, off, size, write);
+  }
+
+  /** {@linkcode X86Cpu.lin} for every case. */
+  linSlow(seg: number, off: number, size: number, write: boolean): number {
     if (this.mode64) {
       const l = seg >= SEG_FS ? off + this.segBase[seg] : off;
       // Canonical addresses are exactly the signed values in [-2^47, 2^47).
@@ -752,34 +789,25 @@ export class X86Cpu implements CpuCore {
 
   /** Fetch and decode the instruction at CS:IP (cached by physical address and code size). */
   fetchDecode(): Instr {
-    // Fast path: same linear code page as the previous fetch.
-    if (!this.mode64) {
-      const ip = this.ip;
-      if (ip <= this.segLimit[SEG_CS]) {
-        const off = ((this.segBase[SEG_CS] + ip) >>> 0) - this.fetchLin;
-        if (off >= 0 && off < 4096) {
-          const ins = this.fetchArr[off];
-          if (ins !== undefined && ins.mode === this.codeBits) return ins;
-        }
-      }
-    } else {
-      const off = this.ip - this.fetchLin;
-      if (off >= 0 && off < 4096) {
-        const ins = this.fetchArr[off];
-        if (ins !== undefined && ins.mode === 64) return ins;
-      }
+    // Fast path: IP inside the code page of the previous fetch (within the CS limit).
+    const off = this.ip - this.fetchIp;
+    if (off >= 0 && off < this.fetchSpan) {
+      const ins = this.fetchArr[off];
+      if (ins !== undefined && ins.mode === this.codeBits) return ins;
     }
     return this.fetchDecodeSlow();
   }
 
-  /** Linear base of the page `fetchArr` belongs to (NaN: none). */
-  fetchLin = NaN;
+  /** IP of the first byte of the current code page (IP = linear - CS.base). */
+  fetchIp = 0;
+  /** Number of valid IPs from `fetchIp` (0: no current page). */
+  fetchSpan = 0;
   /** Decoded instructions of the current code page (shared with `codePages`). */
-  fetchArr: (Instr | undefined)[] = [];
+  fetchArr: (Instr | undefined)[] = new Array<Instr | undefined>(4096).fill(undefined);
 
   /** Forget the current code page (TLB flush, code write, mode change). */
   dropFetchPage(): void {
-    this.fetchLin = NaN;
+    this.fetchSpan = 0;
   }
 
   /** Fetch and decode through the TLB and the per-page cache. */
@@ -809,8 +837,18 @@ export class X86Cpu implements CpuCore {
       if (off + ins.len <= 4096 && this.tlbCode[ti] === code) code[off] = ins;
     }
     if (this.tlbCode[ti] === code) {
-      this.fetchLin = lin - off;
       this.fetchArr = code;
+      if (this.mode64) {
+        this.fetchIp = lin - off;
+        this.fetchSpan = 4096;
+      } else {
+        const base = this.segBase[SEG_CS];
+        const page = lin - off;
+        // Only when the page does not wrap around 4 GiB relative to CS.base.
+        this.fetchIp = page - base;
+        const span = Math.min(4096, this.segLimit[SEG_CS] - this.fetchIp + 1);
+        this.fetchSpan = page >= base && span > 0 ? span : 0;
+      }
     }
     return ins;
   }
@@ -940,16 +978,7 @@ export class X86Cpu implements CpuCore {
       }
       try {
         if (this.eventPending && this.serviceEvents()) break;
-        while (this.retiredCount < end) {
-          if (this.eventPending && this.serviceEvents()) return this.retiredCount - start;
-          const ins = this.fetchDecode();
-          this.instrStart = this.ip;
-          this.instrLen = ins.len;
-          this.ip = this.nextIp();
-          execute(this, ins);
-          this.retiredCount++;
-          if (this.runStateValue !== "running") break;
-        }
+        if (this.runInner(end)) return this.retiredCount - start;
       } catch (e) {
         if (e !== FAULT) throw e;
         this.ip = this.instrStart;
@@ -958,6 +987,31 @@ export class X86Cpu implements CpuCore {
       }
     }
     return this.retiredCount - start;
+  }
+
+  /**
+   * The hot loop (kept free of try/catch): execute until `end` retired, a state change, or an
+   * exit request (returns true for the latter).
+   */
+  runInner(end: number): boolean {
+    let n = this.retiredCount;
+    while (n < end) {
+      if (this.eventPending) {
+        if (this.serviceEvents()) return true;
+        n = this.retiredCount;
+      }
+      const ins = this.fetchDecode();
+      const ip = this.ip;
+      const len = ins.len;
+      this.instrStart = ip;
+      this.instrLen = len;
+      const bits = this.codeBits;
+      this.ip = bits === 32 ? (ip + len) >>> 0 : bits === 64 ? ip + len : (ip + len) & 0xffff;
+      execute(this, ins);
+      this.retiredCount = ++n;
+      if (this.runStateValue !== "running") break;
+    }
+    return false;
   }
 
   /** Ask run() to return at the next instruction boundary. */

@@ -139,6 +139,7 @@ export function deliverOnce(
     const sel = ent >>> 16;
     cpu.segSel[SEG_CS] = sel;
     cpu.segBase[SEG_CS] = sel << 4;
+    cpu.dropFetchPage();
     cpu.ip = ent & 0xffff;
     return;
   }
@@ -259,6 +260,7 @@ export function iret(cpu: X86Cpu, osz: number): void {
     cpu.flags = (cpu.getFlags() & ~m) | (fl & m) | 2;
     cpu.segSel[SEG_CS] = cs;
     cpu.segBase[SEG_CS] = cs << 4;
+    cpu.dropFetchPage();
     cpu.ip = osz === 2 ? ip & 0xffff : ip >>> 0;
     cpu.updateMode();
     return;

@@ -117,6 +117,7 @@ export function farTransfer(cpu: X86Cpu, sel: number, offset: number, call: bool
     }
     cpu.segSel[SEG_CS] = sel;
     cpu.segBase[SEG_CS] = sel << 4;
+    cpu.dropFetchPage();
     cpu.ip = osz === 2 ? offset & 0xffff : offset >>> 0;
     return;
   }
@@ -147,6 +148,7 @@ export function farReturn(cpu: X86Cpu, osz: number, imm: number): void {
   if (!cpu.protectedMode || (cpu.flags & 0x20000) !== 0) {
     cpu.segSel[SEG_CS] = sel;
     cpu.segBase[SEG_CS] = sel << 4;
+    cpu.dropFetchPage();
     cpu.ip = osz === 2 ? ipLo & 0xffff : ipLo >>> 0;
     cpu.setSp(cpu.spAdd(cpu.getSp(), imm));
     return;
