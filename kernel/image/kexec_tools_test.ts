@@ -168,8 +168,17 @@ Deno.test("1.101 era (kexec-tools 1.96): purgatory and whole real-mode block top
   const zp = view(setup.buf);
   assert.equal(zp.getUint8(0x210), 0xff);
   assert.equal(zp.getUint16(0x22, true), 5 * 512);
-  // the 1.101 e820 bug: mem_k = (end >> 10) - 0x100000 (wraps)
-  assert.equal(zp.getUint32(0x1e0, true), ((0x7ffffff >> 10) - 0x100000) >>> 0);
+  // the 1.101 e820 bug: unsigned long long mem_k = (exclusive end >> 10) - 0x100000 wraps below
+  // 1 GiB, so both clamps apply
+  assert.equal(zp.getUint32(0x1e0, true), 0xffffffff);
+  assert.equal(zp.getUint16(0x02, true), 0xfc00);
+  // above 1 GiB it is the KiB above 1 GiB, not above 1 MiB
+  const big = loadWithKexecTools(bz202, {
+    memoryMap: [MAP[0], MAP[1], { base: 0x100000n, size: 0x4ff00000n, type: "ram" }],
+    build: "i386",
+    era: "1.101",
+  });
+  assert.equal(view(big.segments[0].buf).getUint32(0x1e0, true), (0x50000000 >> 10) - 0x100000);
 });
 
 Deno.test("--real-mode: entry16 registers, heap, code32_start, stdout message", () => {

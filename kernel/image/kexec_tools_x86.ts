@@ -307,10 +307,13 @@ function setupSystemParameters(ctx: X86LoaderContext, zp: ZeroPage, era: string)
     zp.u64(o + 8, end - r.start + 1n);
     zp.u32(o + 16, E820_TYPE[r.type] ?? 2);
     if (r.type !== "ram") return;
-    if (r.start <= 0x100000n && end > 0x100000n) {
-      // 1.101 had `(end >> 10) - 0x100000` (a bug); 2.0.25 subtracts 1 MiB in KiB.
+    // 1.101 had `unsigned long long mem_k = (end >> 10) - 0x100000` with its exclusive range
+    // end (a bug: below 1 GiB it wraps in 64 bits, so ext_mem_k = 0xFC00 and alt_mem_k =
+    // 0xFFFFFFFF after the clamps); 2.0.25 subtracts 1 MiB in KiB from the inclusive end.
+    const memEnd = era === "1.101" ? r.end : end;
+    if (r.start <= 0x100000n && memEnd > 0x100000n) {
       const memK = era === "1.101"
-        ? BigInt.asUintN(32, (end >> 10n) - 0x100000n)
+        ? BigInt.asUintN(64, (memEnd >> 10n) - 0x100000n)
         : (end >> 10n) - (0x100000n >> 10n);
       zp.u16(0x02, Number(memK > 0xfc00n ? 0xfc00n : memK));
       zp.u32(0x1e0, memK > 0xffffffffn ? 0xffffffffn : memK);
