@@ -296,7 +296,7 @@ export class X86Cpu implements CpuCore {
     this.gdtrBase = 0, this.gdtrLimit = 0xffff;
     this.idtrBase = 0, this.idtrLimit = 0xffff;
     this.pdpte.fill(0);
-    this.intrLine = false;
+    // The INTR pin level belongs to the machine: RESET/INIT do not change it.
     this.nmiPending = false;
     this.nmiBlocked = false;
     this.shadowAt = -1;
@@ -1035,7 +1035,7 @@ export class X86Cpu implements CpuCore {
   /** INIT: the INIT state (MSRs such as IA32_APIC_BASE survive); an AP then waits for SIPI. */
   init(): void {
     this.resetCommon();
-    this.eventPending = this.exitRequested;
+    this.eventPending = this.exitRequested || this.intrLine;
     this.runStateValue =
       (this.apicBase & 0x100n) !== 0n || (this.index === 0 && this.apicBase === 0n)
         ? "running"

@@ -737,3 +737,52 @@ Deno.test("x86: IA32_APIC_BASE writes reach the pins; snapshot fields per model"
   assertEquals(p.mode, "protected32");
   assertEquals((p.cs as { selector: number }).selector, 8);
 });
+
+Deno.test("x86: EFLAGS.AC is fixed on a 386, ID toggles only with CPUID", () => {
+  const probe = (model: string) => {
+    const { cpu } = run32(
+      model,
+      "pushfd\npop eax\nor eax, 0x240000\npush eax\npopfd\npushfd\npop eax\nhlt",
+    );
+    return Number(cpu.getGpr(0)) & 0x240000;
+  };
+  assertEquals(probe("i386"), 0);
+  assertEquals(probe("i486"), 0x40000);
+  assertEquals(probe("pentium"), 0x240000);
+});
+
+Deno.test("x86: REP MOVSD over already-executed code runs the new code", () => {
+  const { env, cpu } = run32(
+    "pentium",
+    `
+    call target          ; run the old code once (decoded and cached)
+    mov esi, newcode
+    mov edi, target
+    mov ecx, 4
+    cld
+    rep movsd
+    call target
+    hlt
+newcode:
+    mov al, 2
+    out 0x80, al
+    ret
+    nop
+    nop
+    nop
+    nop
+    nop
+    nop
+    nop
+    nop
+    nop
+align 4096
+target:
+    mov al, 1
+    out 0x80, al
+    ret
+`,
+  );
+  cpu.run(100);
+  assertEquals(outs(env), [1, 2]);
+});
