@@ -149,27 +149,45 @@ export class X86Cpu implements CpuCore {
   flags = 2;
   /** Lazy flags: operation (LF_*), operands, result, operand width in bits, carry-in. */
   lfOp = 0;
+  /** Lazy flags: first operand. */
   lfA = 0;
+  /** Lazy flags: second operand. */
   lfB = 0;
+  /** Lazy flags: result. */
   lfRes = 0;
+  /** Lazy flags: operand width in bits. */
   lfBits = 32;
+  /** Lazy flags: carry-in of ADC/SBB. */
   lfCin = 0;
   /** Segment selectors, bases, limits (byte granular) and packed attributes; 6 = LDTR, 7 = TR. */
   segSel: Int32Array = new Int32Array(8);
+  /** Segment bases. */
   segBase: Float64Array = new Float64Array(8);
+  /** Segment limits (byte granular). */
   segLimit: Float64Array = new Float64Array(8);
+  /** Segment attributes (packed, see SEGMENT_ATTR_FIELDS). */
   segAttr: Int32Array = new Int32Array(8);
+  /** CR0. */
   cr0 = 0x60000010;
+  /** Page-fault linear address (signed canonical in long mode). */
   cr2 = 0;
+  /** Page-table base. */
   cr3 = 0;
+  /** CR4 (0 on models without it). */
   cr4 = 0;
+  /** IA32_EFER (LMA at bit 10 maintained by the CPU). */
   efer = 0;
   /** Debug registers DR0-DR7 (stored, not acted upon). */
   dr: Float64Array = new Float64Array(8);
+  /** GDTR base (linear). */
   gdtrBase = 0;
+  /** GDTR limit. */
   gdtrLimit = 0xffff;
+  /** IDTR base (linear). */
   idtrBase = 0;
+  /** IDTR limit. */
   idtrLimit = 0xffff;
+  /** IA32_APIC_BASE value. */
   apicBase = 0n;
   /** Other MSRs written by the guest (cold path). */
   msrs: Map<number, bigint> = new Map();
@@ -193,22 +211,33 @@ export class X86Cpu implements CpuCore {
   paging = false;
 
   // ---- run state ----
+  /** Current run state (see `runState`). */
   runStateValue: CpuRunState = "running";
+  /** Why the last run() returned (see `lastStop`). */
   lastStopValue: CpuStopReason = "budget";
+  /** Instructions retired (deliveries count as one). */
   retiredCount = 0;
   /** Value of `retiredCount` right after an STI/MOV SS/POP SS (interrupt shadow). */
-  shadowAt = -1;
+  shadowAt: number = -1;
+  /** INTR pin level. */
   intrLine = false;
+  /** An NMI edge is latched. */
   nmiPending = false;
+  /** NMIs are blocked until the next IRET. */
   nmiBlocked = false;
+  /** requestExit() was called. */
   exitRequested = false;
   /** Set when something outside the instruction stream needs the run loop's attention. */
   eventPending = false;
+  /** Why the CPU shut down (triple fault chain), or empty. */
   shutdownReason = "";
+  /** Description of the last exception delivered, or empty. */
   lastException = "";
   /** Fault being raised (set before throwing FAULT). */
   faultVector = 0;
+  /** Error code of the fault being raised. */
   faultCode = 0;
+  /** The fault being raised pushes an error code. */
   faultHasCode = false;
   /** Start of the current instruction (ip), for faults and traces. */
   instrStart = 0;
@@ -218,12 +247,17 @@ export class X86Cpu implements CpuCore {
   hi = 0;
 
   // ---- software TLB: [kind * TLB_SIZE + i] ----
+  /** TLB tags: linear page numbers (NaN = empty). */
   tlbTag: Float64Array = new Float64Array(3 * TLB_SIZE).fill(NaN);
+  /** TLB physical page bases. */
   tlbPhys: Float64Array = new Float64Array(3 * TLB_SIZE);
+  /** TLB fast-path memory chunks (null: go through the bus). */
   tlbChunk: (Uint8Array | null)[] = new Array(3 * TLB_SIZE).fill(null);
   /** Int32Array view of the same chunk (aligned 32-bit accesses; null with tlbChunk). */
   tlbI32: (Int32Array | null)[] = new Array(3 * TLB_SIZE).fill(null);
+  /** Offset of each TLB page inside its chunk. */
   tlbOff: Int32Array = new Int32Array(3 * TLB_SIZE);
+  /** 1 for global pages (kept on CR3 writes with CR4.PGE). */
   tlbGlobal: Uint8Array = new Uint8Array(3 * TLB_SIZE);
   /** 1 when the entry's page is RAM/ROM backed by PhysicalMemory (bulk copies allowed). */
   tlbRam: Uint8Array = new Uint8Array(3 * TLB_SIZE);

@@ -137,7 +137,7 @@ export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 /** A decoded instruction. All fields are numbers so V8 keeps one hidden class. */
 export class Instr {
   /** Opcode: 0..255 one-byte, 256 + xx for 0F xx; -1 invalid (#UD). */
-  op = -1;
+  op: number = -1;
   /** Length in bytes. */
   len = 0;
   /** Operand size in bytes (2, 4, 8). */
@@ -145,9 +145,9 @@ export class Instr {
   /** Address size in bytes (2, 4, 8). */
   asz = 4;
   /** Segment override (0-5) or -1. */
-  seg = -1;
+  seg: number = -1;
   /** Default segment of the memory operand (DS, or SS for BP/SP bases). */
-  defSeg = DS;
+  defSeg: number = DS;
   /** 0, 0xF2 (REPNE) or 0xF3 (REP/REPE). */
   rep = 0;
   /** 1 when a LOCK prefix was present. */
@@ -155,15 +155,15 @@ export class Instr {
   /** REX byte (0 when absent). */
   rex = 0;
   /** ModRM mod field (3 = register operand), -1 when there is no ModRM. */
-  mod = -1;
+  mod: number = -1;
   /** ModRM reg field with REX.R. */
   reg = 0;
   /** ModRM rm field with REX.B (or the register of +r opcodes). */
   rm = 0;
   /** Base register of the memory operand, -1 none. */
-  base = -1;
+  base: number = -1;
   /** Index register, -1 none. */
-  index = -1;
+  index: number = -1;
   /** log2 of the SIB scale. */
   scale = 0;
   /** Displacement (sign-extended int32). */

@@ -29,6 +29,17 @@ export {
   x86Model,
   x86Models,
 } from "./models.ts";
+export type { Instr } from "./decode.ts";
+export type {
+  CpuCore,
+  CpuEnvironment,
+  CpuFactory,
+  CpuModelInfo,
+  CpuRunState,
+  CpuStopReason,
+} from "../../hw/cpu.ts";
+export type { FieldTable, Snapshot } from "../../hw/fields.ts";
+export type { PhysicalMemory } from "../../hw/memory.ts";
 export {
   APIC_BASE_FIELDS,
   CR0_FIELDS,
