@@ -11,11 +11,13 @@
  * (exit 2). Where kexec-tools itself gives up, the step fails like a system call, so a scenario
  * can expect it with `expect_error:`:
  *
- * | kexec-tools failure                                                   | `expect_error` |
- * | --------------------------------------------------------------------- | -------------- |
- * | no loader recognises the image (bad magic, bad header field, ...)     | `ENOEXEC`      |
- * | placement dies (`locate_hole failed`, `Invalid memory segment`, ...)  | `EADDRNOTAVAIL`|
- * | kexec-tools refuses an option combination (`--args-none` on x86_64)   | `EINVAL`       |
+ * | kexec-tools failure                                                           | `expect_error`  |
+ * | ----------------------------------------------------------------------------- | --------------- |
+ * | no loader recognises the image (bad magic, bad header field, ...), the loader | `ENOEXEC`       |
+ * | cannot take it (`Wrong file type`, truncated, a crash kernel not relocatable) |                 |
+ * | placement dies (`locate_hole failed`, `Invalid memory segment`, overlaps...)  | `EADDRNOTAVAIL` |
+ * | anything else: option combinations (`--args-none` on x86_64), command line   | `EINVAL`        |
+ * | too long, no crashkernel= reservation for `crash: true`                       |                 |
  *
  * kexec-tools exits before the system call in all three cases; the names follow the kernel's
  * own kexec_file_load conventions (ENOEXEC: no loader for the image; EADDRNOTAVAIL: no hole).
@@ -74,6 +76,25 @@ const BZIMAGE_KEYS = [
 function num(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   return typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : NaN;
+}
+
+/**
+ * The errno a scenario expects for a kexec-tools failure (see the module documentation):
+ * placement → EADDRNOTAVAIL, an image the chosen loader cannot take → ENOEXEC, else EINVAL.
+ *
+ * @example
+ * ```ts
+ * import { kexecToolsErrno } from "./kexec_tools_images.ts";
+ * kexecToolsErrno("locate_hole failed"); // "EADDRNOTAVAIL"
+ * ```
+ */
+export function kexecToolsErrno(message: string): "EADDRNOTAVAIL" | "ENOEXEC" | "EINVAL" {
+  if (
+    /locate_hole|Invalid memory segment|Overlapping memory|sort_segments|not page aligned|Could not (put|find)/
+      .test(message)
+  ) return "EADDRNOTAVAIL";
+  if (/Wrong file type|truncated|not relocatable/.test(message)) return "ENOEXEC";
+  return "EINVAL";
 }
 
 /**
@@ -186,7 +207,7 @@ export function kexecToolsPlan(request: KexecImageRequest): KexecImagePlan {
       );
     }
     if (e instanceof KexecToolsError) {
-      throw new StepError("EADDRNOTAVAIL", `kexec-tools: ${e.message}`);
+      throw new StepError(kexecToolsErrno(e.message), `kexec-tools: ${e.message}`);
     }
     if (e instanceof KexecOptionError) {
       throw new StepError("EINVAL", `kexec-tools: ${e.message}`);
