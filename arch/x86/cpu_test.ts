@@ -786,3 +786,60 @@ target:
   cpu.run(100);
   assertEquals(outs(env), [1, 2]);
 });
+
+Deno.test("x86: REP STOSD/MOVSD into MMIO go element by element to the device", () => {
+  const env = createTestEnv();
+  const writes: [number, number, number][] = [];
+  env.bus.map(0xfec00000, 0x1000, {
+    name: "probe",
+    mmioRead: (off) => off,
+    mmioWrite: (off, size, value) => {
+      writes.push([off, size, Number(value)]);
+    },
+  });
+  const cpu = createX86Cpu(env, { model: "pentium" });
+  enterFlat32(cpu, env);
+  const prog = assemble(
+    "bits 32\ncld\nmov edi, 0xfec00010\nmov eax, 7\nmov ecx, 3\nrep stosd\n" +
+      "mov esi, 0xfec00100\nmov edi, 0x2000\nmov ecx, 2\nrep movsd\nhlt",
+    { bits: 32, org: 0x1000 },
+  );
+  env.bus.memory.writeBytes(0x1000, prog.bytes);
+  cpu.setRip(0x1000);
+  cpu.run(100);
+  assertEquals(writes, [[0x10, 4, 7], [0x14, 4, 7], [0x18, 4, 7]]);
+  assertEquals([env.bus.memory.read32(0x2000), env.bus.memory.read32(0x2004)], [0x100, 0x104]);
+});
+
+Deno.test("x86: MOV SS blocks interrupts for one instruction", () => {
+  const { cpu, env } = boot(
+    "pentium",
+    `
+bits 16
+org 0x7c00
+  xor ax, ax
+  mov ds, ax
+  mov word [0x20*4], irq
+  mov word [0x20*4+2], 0
+  mov sp, 0x7000
+  sti
+  nop
+  mov ss, ax
+  mov bx, 1
+  mov bx, 2
+  hlt
+irq:
+  mov ax, bx
+  out 0x80, ax
+  iret
+`,
+  );
+  // Run through the MOV SS, then raise INTR: it is taken only after the next instruction.
+  cpu.setGpr(3, 0);
+  for (let i = 0; i < 8; i++) cpu.run(1);
+  env.vectors.push(0x20);
+  cpu.setIntr(true);
+  for (let i = 0; i < 10 && outs(env).length === 0; i++) cpu.run(1);
+  cpu.setIntr(false);
+  assertEquals(outs(env), [1]);
+});
