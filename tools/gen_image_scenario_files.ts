@@ -9,3 +9,45 @@ badFlag[0x1fe] = 0x00; // boot flag 0xAA55 -> 0xAA00
 badFlag[0x1ff] = 0xaa;
 await Deno.writeFile("scenarios/images/bad_boot_flag.bzImage", badFlag);
 await Deno.writeFile("scenarios/images/good.bzImage", good);
+
+// A bzImage with real-mode setup code for --real-mode: the setup code (entered at
+// setup segment + 0x20 : 0) prints "R", stores CS, DS, SS, SP at 0x600 and halts.
+const setup = new Uint8Array([
+  0xb0,
+  0x52,
+  0xe6,
+  0xe9, //          mov al, 'R' ; out 0xe9, al
+  0x31,
+  0xc0,
+  0x8e,
+  0xc0, //          xor ax, ax ; mov es, ax
+  0x26,
+  0x8c,
+  0x0e,
+  0x00,
+  0x06, //    mov [es:0x600], cs
+  0x26,
+  0x8c,
+  0x1e,
+  0x02,
+  0x06, //    mov [es:0x602], ds
+  0x26,
+  0x8c,
+  0x16,
+  0x04,
+  0x06, //    mov [es:0x604], ss
+  0x26,
+  0x89,
+  0x26,
+  0x06,
+  0x06, //    mov [es:0x606], sp
+  0xfa,
+  0xf4, //                      cli ; hlt
+]);
+const realMode = buildBzImage({
+  version: 0x0202,
+  payload: code,
+  setupCode: setup,
+  relocatableKernel: 0,
+});
+await Deno.writeFile("scenarios/images/real_mode_setup.bzImage", realMode);
