@@ -12,6 +12,9 @@
  *   for x86_64) and becomes one segment `{ mem: load, bufsz: bytes, memsz: page-rounded }`
  *   whose entry point is `entry:` (default `load:`). `format: bootsector` is the same with
  *   `load:` defaulting to 0x7C00 (the CPU still enters in the kernel's mode, not real mode).
+ *   A `file:` whose name ends in `.asm`, `.nasm` or `.s` is assembly source (nasm syntax),
+ *   assembled at `load:` like `asm:` (errors point into that file), so several scenarios can
+ *   share one payload.
  *   Loader formats (`bzImage`, `elf`, `dol`) go through {@linkcode segmentsForImage}.
  * - **Explicit segments.** `segments: [{ buf, bufsz, mem, memsz }]` are passed as they are
  *   (after the image's segment, if both are given); `buf` is hex text or an image assembled at
@@ -29,6 +32,7 @@
  * @module
  */
 
+import { assemble } from "../arch/x86/asm.ts";
 import { createX86KexecArch, x86CpuPort } from "../arch/x86/kexec_port.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { UserSegment } from "../kernel/kexec.ts";
@@ -36,7 +40,7 @@ import { KernelModel as LinuxKernel, KernelStateError } from "../kernel/model.ts
 import { PATCHES, VersionError } from "../kernel/versions.ts";
 import { didYouMean, ScenarioLoadError } from "./errors.ts";
 import { segmentsForImage } from "./kernel_images.ts";
-import type { ScenarioCase, ScenarioStep } from "./load.ts";
+import { resolveScenarioPath, type ScenarioCase, type ScenarioStep } from "./load.ts";
 import type { ImageSpec } from "./schema.ts";
 import {
   type KernelModel,
@@ -74,6 +78,9 @@ export function chooseKernelArch(c: ScenarioCase, cpu: { longMode: boolean }): K
 }
 
 const PAGE = 4096n;
+
+/** Image files whose name ends like this are assembly source (assembled at `load:`). */
+const ASM_FILE = /\.(asm|nasm|s)$/i;
 
 function pageUp(v: bigint): bigint {
   return (v + PAGE - 1n) & ~(PAGE - 1n);
@@ -188,9 +195,31 @@ class LinuxSession implements KernelSession {
 
   async #bytes(image: ImageSpec, defaults: { load: bigint }, path: ValuePath) {
     const load = image.load ?? defaults.load;
-    const bits = image.bits ?? (image.arch === "x86_64" || this.#arch === "x86_64" ? 64 : 32);
-    const bytes = await this.#ctx.imageBytes({ ...image, bits, load }, path);
-    return { bytes, load };
+    const bits = image.bits ??
+      (image.arch === "x86_64" || (image.arch === undefined && this.#arch === "x86_64") ? 64 : 32);
+    const raw = await this.#ctx.imageBytes({ ...image, bits, load }, path);
+    if (image.file === undefined || !ASM_FILE.test(image.file)) return { bytes: raw, load };
+    // A payload file named *.asm / *.s / *.nasm is assembly source, assembled at load:.
+    const file = resolveScenarioPath(this.#ctx.position([...path, "file"]).file, image.file);
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    } catch {
+      this.#ctx.fail(`Assembly file ${file}: not UTF-8 text`, [...path, "file"]);
+    }
+    try {
+      const b = bits as 16 | 32 | 64;
+      return { bytes: assemble(text, { bits: b, org: image.org ?? load, file }).bytes, load };
+    } catch (e) {
+      const err = e as { line?: unknown; column?: unknown; detail?: unknown; message?: string };
+      if (typeof err.line === "number" && typeof err.column === "number") {
+        throw new ScenarioLoadError(
+          `asm: ${typeof err.detail === "string" ? err.detail : err.message}`,
+          { file, line: err.line, column: err.column },
+        );
+      }
+      throw e;
+    }
   }
 
   async kexecLoad(step: ScenarioStep<"kexec_load">, ctx: StepContext): Promise<void> {
