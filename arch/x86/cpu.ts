@@ -671,6 +671,44 @@ export class X86Cpu implements CpuCore {
 
   /** Read `size` (1, 2, 4, 8) bytes at seg:off; the high half of 8-byte reads goes to `hi`. */
   rdx(seg: number, off: number, size: number): number {
+    // Fast path (no calls): flat-enough data segment, TLB hit on RAM, access inside one page.
+    let lin: number;
+    if (!this.mode64) {
+      const attr = this.segAttr[seg];
+      if ((attr & 0x9c) !== 0x90 || off + size - 1 > this.segLimit[seg]) {
+        return this.rdxSlow(seg, off, size);
+      }
+      lin = (this.segBase[seg] + off) >>> 0;
+    } else {
+      lin = seg >= SEG_FS ? off + this.segBase[seg] : off;
+      if (lin < -0x800000000000 || lin + size > 0x800000000000) return this.rdxSlow(seg, off, size);
+    }
+    const po = lin & 0xfff;
+    const lpn = (lin - po) / 4096;
+    const i = lpn & TLB_MASK;
+    if (this.tlbTag[i] === lpn && po <= 4096 - size) {
+      const o = this.tlbOff[i] + po;
+      if (size === 4) {
+        const w = this.tlbI32[i];
+        if (w !== null && (o & 3) === 0) return w[o >> 2];
+      }
+      const c = this.tlbChunk[i];
+      if (c !== null) {
+        switch (size) {
+          case 1:
+            return c[o];
+          case 2:
+            return c[o] | (c[o + 1] << 8);
+          case 4:
+            return c[o] | (c[o + 1] << 8) | (c[o + 2] << 16) | (c[o + 3] << 24);
+        }
+      }
+    }
+    return this.rdxSlow(seg, off, size);
+  }
+
+  /** {@linkcode X86Cpu.rdx} through the checked path. */
+  rdxSlow(seg: number, off: number, size: number): number {
     const l = this.lin(seg, off, size, false);
     switch (size) {
       case 1:
@@ -686,6 +724,55 @@ export class X86Cpu implements CpuCore {
 
   /** Write `size` (1, 2, 4, 8) bytes at seg:off (`hi` = high half for 8). */
   wr(seg: number, off: number, size: number, v: number, hi = 0): void {
+    let lin: number;
+    if (!this.mode64) {
+      const attr = this.segAttr[seg];
+      if ((attr & 0x9e) !== 0x92 || off + size - 1 > this.segLimit[seg]) {
+        return this.wrSlow(seg, off, size, v, hi);
+      }
+      lin = (this.segBase[seg] + off) >>> 0;
+    } else {
+      lin = seg >= SEG_FS ? off + this.segBase[seg] : off;
+      if (lin < -0x800000000000 || lin + size > 0x800000000000) {
+        return this.wrSlow(seg, off, size, v, hi);
+      }
+    }
+    const po = lin & 0xfff;
+    const lpn = (lin - po) / 4096;
+    const i = TLB_SIZE + (lpn & TLB_MASK);
+    if (this.tlbTag[i] === lpn && po <= 4096 - size) {
+      const o = this.tlbOff[i] + po;
+      if (size === 4) {
+        const w = this.tlbI32[i];
+        if (w !== null && (o & 3) === 0) {
+          w[o >> 2] = v;
+          return;
+        }
+      }
+      const c = this.tlbChunk[i];
+      if (c !== null) {
+        switch (size) {
+          case 1:
+            c[o] = v;
+            return;
+          case 2:
+            c[o] = v;
+            c[o + 1] = v >> 8;
+            return;
+          case 4:
+            c[o] = v;
+            c[o + 1] = v >> 8;
+            c[o + 2] = v >> 16;
+            c[o + 3] = v >> 24;
+            return;
+        }
+      }
+    }
+    return this.wrSlow(seg, off, size, v, hi);
+  }
+
+  /** {@linkcode X86Cpu.wr} through the checked path. */
+  wrSlow(seg: number, off: number, size: number, v: number, hi: number): void {
     const l = this.lin(seg, off, size, true);
     switch (size) {
       case 1:
@@ -1034,8 +1121,13 @@ export class X86Cpu implements CpuCore {
         if (this.serviceEvents()) return true;
         n = this.retiredCount;
       }
-      const ins = this.fetchDecode();
       const ip = this.ip;
+      const off = ip - this.fetchIp;
+      let ins: Instr | undefined;
+      if (off >= 0 && off < this.fetchSpan) {
+        ins = this.fetchArr[off];
+        if (ins === undefined || ins.mode !== this.codeBits) ins = this.fetchDecodeSlow();
+      } else ins = this.fetchDecodeSlow();
       const len = ins.len;
       this.instrStart = ip;
       this.instrLen = len;
