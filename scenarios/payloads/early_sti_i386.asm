@@ -67,3 +67,5 @@ idtr: dw 0x7ff
 times 0x800-($-$$) db 0
 count: db 0                   ; start+0x800
 isr: db 0                     ; start+0x801
+  times 0x10000-($-$$) db 0     ; scratch (IDT at +0x2000, stack below +0xf000) inside the image:
+                                ; memsz covers it, so no control page or page table lands there

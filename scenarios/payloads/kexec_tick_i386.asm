@@ -2,7 +2,8 @@
 ; at the image's load: address (no org line: every address is relative to start).
 ; Data: start+0x800 entry registers eax ebx ecx edx esi edi ebp esp eflags cr0 cr3, [esp-4];
 ; +0x830 the 8259 masks found (master, slave); +0x832 ticks; +0x833 unexpected interrupts;
-; +0x834 entry check passed. IDT at start+0x2000, stack top at start+0xf000.
+; +0x834 entry check passed. IDT at start+0x2000, stack top at start+0xf000: the image is
+; padded to 64 KiB so its segment (memsz) covers them.
 bits 32
 start:
   mov [regs+0x00], eax
@@ -161,3 +162,5 @@ imr_found: db 0, 0            ; start+0x830
 ticks: db 0                   ; start+0x832
 unexpected_count: db 0        ; start+0x833
 entry_ok: db 0                ; start+0x834
+  times 0x10000-($-$$) db 0     ; scratch (IDT at +0x2000, stack below +0xf000) inside the image:
+                                ; memsz covers it, so no control page or page table lands there

@@ -3,7 +3,8 @@
 ; Data: start+0x800 rax rbx rcx rdx rsi rdi rbp rsp r8..r15, +0x880 [rsp-8], +0x888 rflags,
 ; +0x890 cr0, +0x898 cr3, +0x8a0 cr4, +0x8a8 CPUID vendor (12 bytes), +0x8b4 CPUID 0x80000008
 ; EAX, +0x8b8 the 8259 masks found; +0x8c0 ticks, +0x8c1 unexpected, +0x8c2 entry check passed.
-; IDT at start+0x2000, stack top at start+0xf000.
+; IDT at start+0x2000, stack top at start+0xf000: the image is padded to 64 KiB so its
+; segment (memsz) covers them.
 bits 64
 start:
   mov [regs+0x00], rax
@@ -184,3 +185,5 @@ regs: times 24 dq 0           ; start+0x800
 ticks: db 0                   ; start+0x8c0
 unexpected_count: db 0        ; start+0x8c1
 entry_ok: db 0                ; start+0x8c2
+  times 0x10000-($-$$) db 0     ; scratch (IDT at +0x2000, stack below +0xf000) inside the image:
+                                ; memsz covers it, so no control page or page table lands there
