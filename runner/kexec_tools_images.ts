@@ -147,7 +147,8 @@ export function kexecToolsPlan(request: KexecImageRequest): KexecImagePlan {
     setupSects: num(raw.setup_sects),
   };
   if (spec.bits === undefined && request.assembled) {
-    spec.bits = image.arch === "x86_64" ? 64 : 32;
+    // the mode kernel_steps.ts assembled the code in
+    spec.bits = image.arch === "x86_64" || request.kernelArch === "x86_64" ? 64 : 32;
   }
   let bytes: Uint8Array;
   try {

@@ -51,3 +51,35 @@ const realMode = buildBzImage({
   relocatableKernel: 0,
 });
 await Deno.writeFile("scenarios/images/real_mode_setup.bzImage", realMode);
+
+// A vmlinux as the kexec3 vmlinux-lds patch links it for LOAD_ADDRESS = 16 MiB: p_vaddr =
+// 0xC0000000 + 16 MiB, p_paddr = 16 MiB, e_entry = 16 MiB (physical). Its startup code runs with
+// paging off at the physical address: it stores ESI at 0x1FF0000 and prints the command line
+// found through cmd_line_ptr, then halts.
+const { assemble } = await import("../arch/x86/asm.ts");
+const { buildElf, EM_386 } = await import("../kernel/image/elf.ts");
+const startup32 = assemble(
+  `bits 32
+org 0x1000000
+startup_32:
+    mov [0x1ff0000], esi
+    mov ebx, [esi + 0x228]
+.c: mov al, [ebx]
+    test al, al
+    jz .done
+    out 0xe9, al
+    inc ebx
+    jmp .c
+.done:
+    cli
+    hlt
+`,
+  { bits: 32, org: 0x1000000 },
+).bytes;
+const vmlinux = buildElf({
+  elfClass: 32,
+  machine: EM_386,
+  entry: 0x1000000n,
+  segments: [{ paddr: 0x1000000n, vaddr: 0xc1000000n, data: startup32, memsz: 0x3000n }],
+});
+await Deno.writeFile("scenarios/images/vmlinux_lds_16m.elf", vmlinux);
