@@ -17,6 +17,18 @@
  * - faults are raised by throwing the preallocated {@linkcode FAULT} marker after filling in
  *   `faultVector` / `faultCode`, and delivered by the run loop.
  *
+ * Conventions (decisions where the hardware leaves room):
+ * - `run()` counts an exception or interrupt delivery as one retired instruction, so a guest
+ *   stuck in a fault loop still consumes its budget;
+ * - a REP string instruction yields after a slice of elements (IP stays on it, registers
+ *   consistent, as when hardware takes an interrupt between iterations), so one REP over
+ *   gigabytes counts as several instructions and never blocks the run loop;
+ * - the TSC counts virtual nanoseconds (a 1 GHz clock) plus the offset WRMSR 0x10 sets;
+ * - self-modifying code is seen immediately (Pentium and later behaviour, also for 386/486);
+ * - not modelled: x87/SSE (x87 opcodes raise #NM when CR0.EM/TS, else #UD), task switches and
+ *   task gates (#GP), call gates, virtual-8086 mode, SYSENTER/SYSCALL, debug-register
+ *   breakpoints, A20 masking, the TSS I/O bitmap (CPL > IOPL port access raises #GP).
+ *
  * @example
  * ```ts
  * import { createX86Cpu } from "./cpu.ts";
@@ -1077,6 +1089,9 @@ export class X86Cpu implements CpuCore {
     const start = this.retiredCount;
     const end = start + Math.max(0, Math.floor(budget));
     this.lastStopValue = "budget";
+    // requestExit() asks a *running* run() to return; a request left from before is void.
+    this.exitRequested = false;
+    this.eventPending = this.intrLine || this.nmiPending;
     while (this.retiredCount < end) {
       const st = this.runStateValue;
       if (st !== "running") {

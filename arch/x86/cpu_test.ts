@@ -843,3 +843,21 @@ irq:
   cpu.setIntr(false);
   assertEquals(outs(env), [1]);
 });
+
+Deno.test("x86: requestExit from a device callback ends run() at the next boundary", () => {
+  const env = createTestEnv();
+  const cpu = createX86Cpu(env, { model: "pentium" });
+  env.onOut = (port) => {
+    if (port === 0x90) cpu.requestExit();
+  };
+  enterFlat32(cpu, env);
+  const prog = assemble("bits 32\nl: inc eax\nout 0x90, al\njmp l", { bits: 32, org: 0x1000 });
+  env.bus.memory.writeBytes(0x1000, prog.bytes);
+  cpu.setRip(0x1000);
+  assertEquals(cpu.run(1000), 2);
+  assertEquals(cpu.lastStop, "exit-requested");
+  assertEquals(cpu.run(1000), 3);
+  assertEquals(cpu.getGpr(0), 2n);
+  assertEquals(cpu.run(2), 2); // jmp, inc: the budget ends it before the next OUT
+  assertEquals(cpu.lastStop, "budget");
+});

@@ -31,6 +31,8 @@ export interface TestEnv extends CpuEnvironment {
   readonly ins: Map<number, number>;
   /** Values written to IA32_APIC_BASE through the pin callback. */
   readonly apicBaseWrites: bigint[];
+  /** Called on every port write after it is recorded (tests hook device behaviour here). */
+  onOut?: (port: number, size: number, value: number) => void;
 }
 
 /** Options for {@linkcode createTestEnv}. */
@@ -56,6 +58,9 @@ export function createTestEnv(options: TestEnvOptions = {}): TestEnv {
   const trace = shared?.trace ?? new Trace({ ring: 256, full: options.fullTrace ?? true });
   const clock = shared?.clock ?? new VirtualClock();
   let bus: MmioBus, io: IoBus;
+  const hooks: { env?: TestEnv } = shared
+    ? (shared as unknown as { hooks: { env?: TestEnv } }).hooks ?? {}
+    : {};
   const outs: [number, number, number][] = shared?.outs ?? [];
   const ins: Map<number, number> = shared?.ins ?? new Map();
   if (shared) {
@@ -72,12 +77,13 @@ export function createTestEnv(options: TestEnvOptions = {}): TestEnv {
       ioRead: (port) => ins.get(port) ?? 0,
       ioWrite: (port, size, value) => {
         outs.push([port, size, value]);
+        hooks.env?.onOut?.(port, size, value);
       },
     });
   }
   const vectors: number[] = [];
   const apicBaseWrites: bigint[] = [];
-  return {
+  const env: TestEnv = {
     index: options.index ?? 0,
     bus,
     io,
@@ -94,6 +100,9 @@ export function createTestEnv(options: TestEnvOptions = {}): TestEnv {
     ins,
     apicBaseWrites,
   };
+  if (!shared) hooks.env = env;
+  Object.defineProperty(env, "hooks", { value: hooks, enumerable: false });
+  return env;
 }
 
 /** The state-setting part of the CPU that {@linkcode enterFlat32} / {@linkcode enterLong64} use. */
