@@ -6,6 +6,7 @@
 ; IDT at start+0x2000, stack top at start+0xf000: the image is padded to 64 KiB so its
 ; segment (memsz) covers them.
 bits 64
+default rel                     ; RIP-relative data: the payload runs at any load address
 start:
   mov [regs+0x00], rax
   mov [regs+0x08], rbx
