@@ -257,6 +257,8 @@ export class X86Cpu implements CpuCore {
   instrLen = 0;
   /** Scratch: high half of the last 64-bit value read. */
   hi = 0;
+  /** Scratch: high half of the last 64-bit effective address (kept apart from `hi`). */
+  eaHi = 0;
 
   // ---- software TLB: [kind * TLB_SIZE + i] ----
   /** TLB tags: linear page numbers (NaN = empty). */

@@ -42,7 +42,7 @@ export function ea(cpu: X86Cpu, ins: Instr): number {
   if (asz === 8) {
     if (ins.ripRel) return cpu.ip + a;
     const lo = ea64(cpu, ins);
-    return cpu.hi * 4294967296 + (lo >>> 0);
+    return cpu.eaHi * 4294967296 + (lo >>> 0);
   }
   if (ins.ripRel) return (cpu.ip + a) >>> 0;
   if (ins.base >= 0) a += cpu.reg[ins.base];
@@ -50,13 +50,13 @@ export function ea(cpu: X86Cpu, ins: Instr): number {
   return asz === 4 ? a >>> 0 : a & 0xffff;
 }
 
-/** Exact 64-bit effective address: low half returned, high half in `cpu.hi`. */
+/** Exact 64-bit effective address: low half returned, high half in `cpu.eaHi` (not `hi`). */
 export function ea64(cpu: X86Cpu, ins: Instr): number {
   let lo = ins.disp >>> 0, hi = ins.disp >> 31;
   if (ins.ripRel) {
     const ip = cpu.ip;
     const s = lo + (ip % 4294967296 >>> 0);
-    cpu.hi = (hi + Math.floor(ip / 4294967296) + (s > 0xffffffff ? 1 : 0)) | 0;
+    cpu.eaHi = (hi + Math.floor(ip / 4294967296) + (s > 0xffffffff ? 1 : 0)) | 0;
     return s | 0;
   }
   if (ins.base >= 0) {
@@ -73,7 +73,7 @@ export function ea64(cpu: X86Cpu, ins: Instr): number {
     hi = (hi + xh + (s > 0xffffffff ? 1 : 0)) | 0;
     lo = s >>> 0;
   }
-  cpu.hi = hi;
+  cpu.eaHi = hi;
   return lo | 0;
 }
 
@@ -477,7 +477,7 @@ export function execute(cpu: X86Cpu, ins: Instr): void {
       if (ins.mod === 3) return cpu.ud();
       if (ins.asz === 8) {
         const lo = ea64(cpu, ins);
-        cpu.setReg(osz, ins.reg, ins.rex, lo, cpu.hi);
+        cpu.setReg(osz, ins.reg, ins.rex, lo, cpu.eaHi);
       } else cpu.setReg(osz, ins.reg, ins.rex, ea(cpu, ins), 0);
       return;
     }
