@@ -55,7 +55,7 @@ def program(bits):
     size = "dword" if bits == 32 else "qword"
     lines = ["cld"]
     for _ in range(random.randint(8, 24)):
-        k = random.randrange(27)
+        k = random.randrange(42)
         a, b = r(), r()
         if k == 0: lines.append(f"{random.choice(ALU)} {a}, {b}" if (a[0] == b[0] or bits == 32 or (a.endswith('d') or a.startswith('e')) == (b.endswith('d') or b.startswith('e'))) else f"{random.choice(ALU)} {a}, {a}")
         elif k == 1: lines.append(f"{random.choice(ALU)} {a}, {imm()}")
@@ -85,6 +85,28 @@ def program(bits):
         elif k == 24: lines += [f"j{random.choice(CC)} short $+3", "cmc"]
         elif k == 25: lines.append(random.choice(["lodsb", "lodsd", "stosd", "stosb", "movsd", "movsb", "cmpsb", "scasd"]))
         elif k == 26: lines += [f"mov {'cx' if bits == 16 else 'ecx'}, {random.randint(0, 40)}", random.choice(["rep movsb", "rep stosb", "rep movsd", "repe cmpsb", "repne scasb"])]
+        elif k == 27: lines += [f"{random.choice(['shl', 'shr', 'sar', 'rol', 'ror'])} {wide()}, cl", fix]
+        elif k == 28:
+            w = random.choice([16, 32]) if bits != 64 else random.choice([16, 32, 64])
+            regs_w = {16: ("ax", "dx"), 32: ("eax", "edx"), 64: ("rax", "rdx")}[w]
+            lines += [f"{random.choice(['shld', 'shrd'])} {regs_w[0]}, {regs_w[1]}, {random.randint(1, w - 1 if w > 16 else 15)}", fix]
+        elif k == 29:
+            acc, dv, dx = {16: ("ax", "cx", "dx"), 32: ("eax", "ecx", "edx"), 64: ("rax", "rcx", "rdx")}[bits if bits != 16 else 16]
+            lines += [f"xor {dx}, {dx}", f"mov {dv}, {random.randint(1, 1000)}", f"{random.choice(['div', 'idiv'])} {dv}", fix]
+        elif k == 30:
+            w = wide()
+            lines += [f"or {w}, 1", f"{random.choice(['bsf', 'bsr'])} {wide()}, {w}", fix]
+        elif k == 31: lines += [f"push {random.randint(-128, 127)}", f"pop {wide()}"]
+        elif k == 32: lines += ["pushf" if bits == 16 else "pushfd" if bits == 32 else "pushfq", f"pop {wide()}"]
+        elif k == 33: lines += ["call $+5" if bits != 16 else "call $+3", f"pop {wide()}"]
+        elif k == 34: lines.append(random.choice(["cbw", "cwd", "cwde", "cdq"] + (["cdqe", "cqo"] if bits == 64 else [])))
+        elif k == 35: lines.append(random.choice(["lahf", "sahf", "stc", "clc", "cmc"]))
+        elif k == 36: lines.append(f"{random.choice(['movzx', 'movsx'])} {r32() if bits != 16 else 'ax'}, {random.choice(R8)}")
+        elif k == 37: lines.append(f"xchg {wide()}, {wide()}")
+        elif k == 38: lines += ["std", random.choice(["lodsb", "stosd", "movsb", "cmpsb"]), "cld"]
+        elif k == 39: lines += [f"test {wide()}, {wide()}", fix]
+        elif k == 40: lines += [f"{random.choice(['rcl', 'rcr'])} {wide()}, 1"]
+        elif k == 41 and bits != 64: lines += ["xlatb" if bits == 16 else "xlat"]
     lines.append("hlt")
     return "\n".join(lines)
 
@@ -100,7 +122,7 @@ REGS = {16: [UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX, UC_
 vectors = []
 for bits in (16, 32, 64):
     count = 0
-    while count < 150:
+    while count < 200:
         src = program(bits)
         try:
             code = nasm(src, bits)
