@@ -16,6 +16,7 @@ import { readE820Copy } from "../hw/firmware.ts";
 import type { ArchBoot, BootE820Entry, KernelMachine, KexecArch, KexecServices } from "./arch.ts";
 import { freeRanges, parseCmdline } from "./boot.ts";
 import { Kexec, KEXEC_ON_CRASH, type KexecLoadArgs, type SyscallResult } from "./kexec.ts";
+import type { Kimage } from "./kimage.ts";
 import { PageAllocator, zonesFor } from "./page_alloc.ts";
 import { type RebootArgs, sysReboot } from "./reboot.ts";
 import { panic, type PanicArgs, type PanicResult } from "./crash.ts";
@@ -76,6 +77,7 @@ export class KernelModel {
   readonly #e820?: readonly BootE820Entry[];
   readonly #services: KexecServices;
   #category: "kernel" | "kexec" = "kexec";
+  #kexeced: Snapshot | null = null;
 
   /** Create the kernel; nothing touches the machine before {@linkcode KernelModel.boot}. */
   constructor(machine: KernelMachine, options: KernelModelOptions) {
@@ -210,7 +212,8 @@ export class KernelModel {
   reboot(args: RebootArgs): SyscallResult & { cpu?: number } {
     this.#booted();
     this.#onCpu(args.cpu);
-    return this.#step(() =>
+    const image = this.kexec.state.image;
+    const r = this.#step(() =>
       sysReboot(
         {
           k: this.#services,
@@ -221,21 +224,20 @@ export class KernelModel {
         args,
       )
     );
+    if (r.errno === 0 && image && this.kexec.state.image === null) {
+      this.#kexeced = { ...imageSummary(image), via: "reboot", cpu: r.cpu ?? args.cpu ?? 0 };
+    }
+    return r;
   }
 
   /**
    * Kernel state for expectations: version, the image slots, kexec_lock, crashk_res, online
-   * CPUs and /proc/iomem.
+   * CPUs, /proc/iomem, and `kexeced`: the image machine_kexec last entered (reboot or crash),
+   * with its head entry, control code page, entry point, segment and indirection page counts.
    */
   snapshot(): Snapshot {
     const st = this.kexec.state;
-    const img = (i: typeof st.image) =>
-      i === null ? null : {
-        head: i.head,
-        control_page: i.controlCodePage,
-        entry: i.start,
-        segments: i.segments.length,
-      };
+    const img = (i: typeof st.image) => i === null ? null : imageSummary(i);
     return {
       version: this.config.version,
       image: img(st.image),
@@ -245,6 +247,7 @@ export class KernelModel {
       online_cpus: [...this.arch.onlineCpus()],
       crash_notes: this.#boot?.crashNotes ?? null,
       iomem: this.iomem?.format() ?? "",
+      kexeced: this.#kexeced,
     };
   }
 
@@ -252,6 +255,24 @@ export class KernelModel {
   panic(args: PanicArgs = {}): PanicResult {
     this.#booted();
     this.#onCpu(args.cpu);
-    return this.#step(() => panic({ k: this.#services, arch: this.arch, kexec: this.kexec }, args));
+    const image = this.kexec.state.crashImage;
+    const r = this.#step(() =>
+      panic({ k: this.#services, arch: this.arch, kexec: this.kexec }, args)
+    );
+    if (r.kexeced && image) {
+      this.#kexeced = { ...imageSummary(image), via: "crash", cpu: r.cpu };
+    }
+    return r;
   }
+}
+
+/** What a snapshot shows of a kimage. */
+function imageSummary(i: Kimage): Record<string, number | bigint> {
+  return {
+    head: i.head,
+    control_page: i.controlCodePage,
+    entry: i.start,
+    segments: i.segments.length,
+    indirection_pages: i.indirectionPages.length,
+  };
 }
