@@ -861,3 +861,23 @@ Deno.test("x86: requestExit from a device callback ends run() at the next bounda
   assertEquals(cpu.run(2), 2); // jmp, inc: the budget ends it before the next OUT
   assertEquals(cpu.lastStop, "budget");
 });
+
+Deno.test("x86CpuFactory: model facts for the machine; unknown names suggest the closest", () => {
+  const info = (n: string) => x86CpuFactory(n).info;
+  assertEquals(info("i386").hasLocalApic, false);
+  assertEquals(info("pentium").lapicVersion, 0x00030010);
+  assertEquals(info("pentium4-xeon").lapicVersion, 0x00050014);
+  assertEquals(info("pentium4-xeon").threadsPerPackage, 2);
+  assertEquals(info("xeon-nocona").maxPhysAddr, 36);
+  assertEquals(info("xeon-nocona").longMode, true);
+  assertEquals(info("opteron").maxPhysAddr, 40);
+  assertEquals(info("opteron").apicIdBits, 8);
+  throws(
+    () => x86CpuFactory("opteorn"),
+    (e: Error) => e instanceof RangeError && e.message.includes("did you mean opteron?"),
+  );
+  throws(
+    () => x86CpuFactory("pentium4"),
+    (e: Error) => e instanceof RangeError && e.message.includes("pentium4-xeon"),
+  );
+});
