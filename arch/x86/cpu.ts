@@ -1277,7 +1277,9 @@ export class X86Cpu implements CpuCore {
     else if (n === 3) this.cr3 = v;
     else if (n === 4) this.cr4 = v >>> 0;
     else throw new RangeError(`Unknown control register: CR${n}`);
-    if ((this.cr0 & 0x80000001) === 0x80000001 && (this.cr4 & 0x20) && !(this.efer & 0x400)) {
+    if (
+      ((this.cr0 & 0x80000001) >>> 0) === 0x80000001 && (this.cr4 & 0x20) && !(this.efer & 0x400)
+    ) {
       loadPdptes(this, false);
     }
     this.updateMode();

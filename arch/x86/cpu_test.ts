@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { createX86Cpu, type X86Cpu, x86CpuFactory } from "./cpu.ts";
-import { createTestEnv, enterFlat32, type TestEnv } from "./test_env.ts";
+import { createTestEnv, enterFlat32, enterLong64, type TestEnv } from "./test_env.ts";
 import { assemble } from "./asm.ts";
 
 /** Assemble `src` (starting in 16-bit real mode at 0x7c00) and start a CPU there. */
@@ -880,4 +880,52 @@ Deno.test("x86CpuFactory: model facts for the machine; unknown names suggest the
     () => x86CpuFactory("pentium4"),
     (e: Error) => e instanceof RangeError && e.message.includes("pentium4-xeon"),
   );
+});
+
+Deno.test("x86: MOV CR0 with PG set keeps CR0 unsigned (64-bit mode and the mode trace)", () => {
+  const env = createTestEnv();
+  const cpu = createX86Cpu(env, { model: "opteron" });
+  enterLong64(cpu, env);
+  const prog = assemble("bits 64\nmov rax, cr0\nmov cr0, rax\nhlt\n", { bits: 64, org: 0x1000 });
+  env.bus.memory.writeBytes(0x1000, prog.bytes);
+  cpu.setRip(0x1000);
+  cpu.run(10);
+  assertEquals(cpu.getCr(0), 0xe0000011n, "no sign extension into bits 63:32");
+  const flat = createTestEnv();
+  const c32 = createX86Cpu(flat, { model: "pentium" });
+  enterFlat32(c32, flat);
+  const pg = assemble(
+    "bits 32\nmov eax, 0x3000\nmov cr3, eax\nmov eax, cr0\nor eax, 0x80000000\nmov cr0, eax\nhlt\n",
+    { bits: 32, org: 0x1000 },
+  );
+  flat.bus.memory.writeBytes(0x1000, pg.bytes);
+  flat.bus.memory.write32(0x3000, 0x83); // 4 MiB page at 0 (PSE)
+  c32.setCr(4, 0x10);
+  c32.setRip(0x1000);
+  c32.run(10);
+  assertEquals(c32.getCr(0), 0xe0000011n);
+  const mode = flat.trace.all().find((e) => e.category === "mode" && e.message.startsWith("cr0"));
+  assert(mode && !mode.message.includes("0x-"), mode?.message);
+});
+
+Deno.test("x86: setCr loads the PAE PDPTEs when paging is already on (CR0.PG set)", () => {
+  const env = createTestEnv();
+  const cpu = createX86Cpu(env, { model: "pentium4-xeon" });
+  enterFlat32(cpu, env);
+  const m = env.bus.memory;
+  // PDPT at 0x10000 -> page directory at 0x11000 -> 2 MiB page at 0 (PS)
+  m.write32(0x10000, 0x11001);
+  m.write32(0x11000, 0x83);
+  cpu.setCr(4, 0x20);
+  cpu.setCr(3, 0x10000);
+  cpu.setCr(0, 0xe0000011); // PG and PE set: the PDPTEs must be loaded from CR3 here
+  m.writeBytes(
+    0x1000,
+    assemble("bits 32\nmov eax, [0x2000]\nhlt\n", { bits: 32, org: 0x1000 }).bytes,
+  );
+  m.write32(0x2000, 0x12345678);
+  cpu.setRip(0x1000);
+  cpu.run(10);
+  assertEquals(cpu.runState, "stopped");
+  assertEquals(cpu.getGpr(0) & 0xffffffffn, 0x12345678n, "translated through the loaded PDPTE");
 });

@@ -7,7 +7,6 @@
 
 import type { CpuCore } from "../../hw/cpu.ts";
 import type { X86Cpu } from "./cpu.ts";
-import { loadPdptes } from "./paging.ts";
 import { GPR_NAMES, type X86CpuPort, type X86Segment, type X86State } from "./kexec_cpu.ts";
 import { I386Kexec } from "./kexec_32.ts";
 import { X8664Kexec } from "./kexec_64.ts";
@@ -64,14 +63,7 @@ export function x86CpuPort(cpus: readonly CpuCore[]): X86CpuPort {
       if (f.cr4) c.setCr(4, s.cr4);
       if (f.efer) c.setEfer(s.efer);
       c.setCr(3, s.cr3);
-      c.setCr(0, s.cr0);
-      // PAE paging outside long mode: the PDPTE registers are loaded from CR3, as the MOV to CR3
-      // the kernel did would (X86Cpu.setCr's own check compares a signed CR0 and misses it).
-      if (
-        (s.cr0 & 0x80000001n) === 0x80000001n && (s.cr4 & 0x20n) !== 0n && (s.efer & 0x400n) === 0n
-      ) {
-        loadPdptes(c, false);
-      }
+      c.setCr(0, s.cr0); // with PAE paging outside long mode this also loads the PDPTEs
       for (const name of SEGS) {
         const seg = s[name];
         c.setSegment(name, {

@@ -185,8 +185,9 @@ export function writeCr(cpu: X86Cpu, n: number, value: number, valueHi: number):
     case 0: {
       if (valueHi !== 0) cpu.gp(0);
       let v = value >>> 0;
-      if (f.i486) v = (v & 0xe005003f) | 0x10;
-      else v = (v & 0x8000001f) | 0x7fffffe0;
+      // `>>> 0`: keep CR0 unsigned (bitwise results are signed int32 with PG set).
+      if (f.i486) v = ((v & 0xe005003f) | 0x10) >>> 0;
+      else v = ((v & 0x8000001f) | 0x7fffffe0) >>> 0;
       if ((v & 0x80000000) !== 0 && (v & 1) === 0) cpu.gp(0);
       if ((v & 0x60000000) === 0x20000000) cpu.gp(0); // NW without CD
       const old = cpu.cr0;

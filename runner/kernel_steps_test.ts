@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { loadScenario } from "./load.ts";
+import { formatResult, runScenario } from "./run.ts";
+import { chooseKernelArch, linuxKernelModel } from "./kernel_steps.ts";
+import { pcMachineProvider } from "./machine_provider.ts";
+
+const HLT = `segments: [{ buf: "f4", mem: 0x100000, memsz: 0x1000 }]`;
+
+function scenario(body: string, head = "machine: { board: pc-legacy, cpu: { model: i486 } }\n") {
+  return `apiVersion: kexec-scenario/v1\nname: t\n${head}${body}`;
+}
+
+async function run(text: string, options: { file?: string } = {}) {
+  const f = await loadScenario(text, { file: options.file ?? "t.yaml" });
+  return await runScenario(f.cases[0], { provider: pcMachineProvider, kernel: linuxKernelModel });
+}
+
+Deno.test("kernel steps: boot, kexec_load, reboot and run enter the new kernel", async () => {
+  const r = await run(scenario(`kernel: { version: "2.6.13" }
+steps:
+  - boot
+  - kexec_load: { ${HLT} }
+  - reboot: { cmd: kexec }
+  - run: { until: halt, max_instructions: 10000 }
+expect:
+  cpu: { 0: { state: stopped, eip: 0x100001, cr0: { pg: 0, pe: 1 } } }
+  pic: { master: { imr: 0xff } }
+  memory: [{ at: 0x100000, segment: 0 }]
+  kernel: { version: "2.6.13", arch: i386, image: null, kexeced: { via: reboot, entry: 0x100000 } }
+`));
+  assert.equal(r.status, "passed", formatResult(r));
+});
+
+Deno.test("expect_error: only exactly that errno passes; an unexpected errno fails with the reason", async () => {
+  const steps = (load: string) =>
+    scenario(`steps:
+  - boot
+  - kexec_load: { ${HLT}, ${load} }
+expect: { kernel: { image: null } }
+`);
+  assert.equal((await run(steps("flags: 1, expect_error: EINVAL"))).status, "passed");
+  const wrong = await run(steps("flags: 1, expect_error: EBUSY"));
+  assert.equal(wrong.status, "failed");
+  assert.deepEqual([wrong.failures[0].expected, wrong.failures[0].actual], ["EBUSY", "EINVAL"]);
+  const ok = await run(steps("expect_error: EINVAL"));
+  assert.equal(ok.status, "failed");
+  assert.match(ok.failures[0].message, /succeeded, but an error was expected/);
+  const failed = await run(steps("cap_sys_boot: false"));
+  assert.equal(failed.status, "failed");
+  assert.match(failed.failures[0].message, /The step kexec_load failed: EPERM: no CAP_SYS_BOOT/);
+  assert.equal(failed.failures[0].position?.line, 6);
+});
+
+Deno.test("an unknown patch name is a load error at its key, with a suggestion", async () => {
+  const r = await run(scenario(`kernel:
+  patches: { apic-virtwire-on-shutdwn: false }
+steps:
+  - boot
+expect: { kernel: { image: null } }
+`));
+  assert.equal(r.status, "error");
+  assert.match(
+    r.error!.message,
+    /^t\.yaml:5:14: Unknown kernel patch: apic-virtwire-on-shutdwn \(did you mean "apic-virtwire-on-shutdown"\?\)/,
+  );
+});
+
+Deno.test("an x86_64 kernel on a CPU without long mode is an error at kernel.arch", async () => {
+  const r = await run(scenario(`kernel: { arch: x86_64 }
+steps:
+  - boot
+expect: { kernel: { image: null } }
+`));
+  assert.equal(r.status, "error");
+  assert.match(
+    r.error!.message,
+    /^t\.yaml:4:17: An x86_64 kernel needs a CPU with long mode: i486/,
+  );
+});
+
+Deno.test("steps the old kernel cannot take are load errors, not results", async () => {
+  const before = await run(scenario(`steps:
+  - kexec_load: { ${HLT} }
+expect: { kernel: { image: null } }
+`));
+  assert.equal(before.status, "error");
+  assert.match(before.error!.message, /t\.yaml:5:17: Kernel not booted: run the boot step first/);
+  const after = await run(scenario(`steps:
+  - boot
+  - kexec_load: { ${HLT} }
+  - reboot: { cmd: kexec }
+  - kexec_load: { ${HLT} }
+expect: { kernel: { image: null } }
+`));
+  assert.equal(after.status, "error");
+  assert.match(after.error!.message, /the old kernel no longer runs on CPU 0/);
+  const hex = await run(scenario(`steps:
+  - boot
+  - kexec_load: { segments: [{ buf: "f4 0", mem: 0x100000, memsz: 0x1000 }] }
+expect: { kernel: { image: null } }
+`));
+  assert.equal(hex.status, "error");
+  assert.match(hex.error!.message, /Segment buf: expected hex bytes/);
+});
+
+Deno.test("a payload file ending in .asm is assembled at load:, errors point into it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/good.asm`, "bits 32\nstart:\n  mov eax, start\n  hlt\n");
+    await Deno.writeTextFile(`${dir}/bad.asm`, "bits 32\n  mov eax, 1\n  frobnicate eax\n");
+    const text = (file: string) =>
+      scenario(`steps:
+  - boot
+  - kexec_load: { image: { format: payload, load: 0x200000, file: ./${file} } }
+  - reboot: { cmd: kexec }
+  - run: { until: halt, max_instructions: 10000 }
+expect:
+  cpu: { 0: { eax: 0x200000, eip: 0x200006 } }
+  memory: [{ at: 0x200000, segment: 0 }]
+`);
+    const good = await run(text("good.asm"), { file: `${dir}/t.yaml` });
+    assert.equal(good.status, "passed", formatResult(good));
+    const bad = await run(text("bad.asm"), { file: `${dir}/t.yaml` });
+    assert.equal(bad.status, "error");
+    assert.match(bad.error!.message, new RegExp(`^${dir}/bad\\.asm:3:3: asm: `));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("chooseKernelArch: kernel.arch, then the first image, then the CPU", async () => {
+  const cases: [string, boolean, string][] = [
+    ["kernel: { arch: i386 }\nsteps: [boot]\n", true, "i386"],
+    ["steps: [boot]\n", true, "x86_64"],
+    ["steps: [boot]\n", false, "i386"],
+    [
+      "steps:\n  - boot\n  - kexec_load: { image: { format: payload, bits: 32, asm: hlt } }\n",
+      true,
+      "i386",
+    ],
+    [
+      "steps:\n  - boot\n  - kexec_load: { image: { format: payload, arch: x86_64, asm: hlt } }\n",
+      false,
+      "x86_64",
+    ],
+  ];
+  for (const [body, longMode, expected] of cases) {
+    const f = await loadScenario(scenario(body + "expect: { console: x }\n"), { file: "t.yaml" });
+    assert.equal(chooseKernelArch(f.cases[0], { longMode }), expected, body);
+  }
+});
