@@ -280,27 +280,6 @@ export function execute(cpu: X86Cpu, ins: Instr): void {
   const R = cpu.reg;
   const osz = ins.osz;
   switch (op) {
-    case 0x06:
-    case 0x0e:
-    case 0x16:
-    case 0x1e:
-      cpu.push(osz, cpu.segSel[op >> 3]);
-      return;
-    case 0x07:
-    case 0x17:
-    case 0x1f: {
-      const sp = cpu.getSp();
-      const v = cpu.rd(SEG_SS, sp, osz === 2 ? 2 : 2);
-      loadSegment(cpu, op >> 3, v);
-      cpu.setSp(cpu.spAdd(sp, osz));
-      if (op === 0x17) cpu.shadowAt = cpu.retiredCount + 1;
-      return;
-    }
-    case 0x27:
-    case 0x2f:
-    case 0x37:
-    case 0x3f:
-      return bcdAdjust(cpu, op);
     case 0x40:
     case 0x41:
     case 0x42:
@@ -346,63 +325,6 @@ export function execute(cpu: X86Cpu, ins: Instr): void {
       cpu.setReg(osz, ins.rm, 1, v, cpu.hi);
       return;
     }
-    case 0x60: {
-      const sp = cpu.getSp();
-      for (let i = 0; i < 8; i++) {
-        cpu.wr(SEG_SS, cpu.spAdd(sp, -(i + 1) * osz), osz, i === 4 ? sp : R[i]);
-      }
-      cpu.setSp(cpu.spAdd(sp, -8 * osz));
-      return;
-    }
-    case 0x61: {
-      const sp = cpu.getSp();
-      const vals = [0, 0, 0, 0, 0, 0, 0, 0];
-      for (let i = 0; i < 8; i++) vals[7 - i] = cpu.rd(SEG_SS, cpu.spAdd(sp, i * osz), osz);
-      for (let i = 0; i < 8; i++) if (i !== 4) cpu.setReg(osz, i, 0, vals[i], 0);
-      cpu.setSp(cpu.spAdd(sp, 8 * osz));
-      return;
-    }
-    case 0x63:
-      if (cpu.mode64) {
-        // MOVSXD
-        const v = readRM(cpu, ins, 4);
-        cpu.setReg(osz, ins.reg, ins.rex, v, osz === 8 ? v >> 31 : 0);
-        return;
-      }
-      return arpl(cpu, ins);
-    case 0x68:
-      if (osz === 8) cpu.push(8, ins.imm, ins.imm >> 31);
-      else cpu.push(osz, ins.imm);
-      return;
-    case 0x6a: {
-      const v = (ins.imm << 24) >> 24;
-      if (osz === 8) cpu.push(8, v, v >> 31);
-      else cpu.push(osz, v);
-      return;
-    }
-    case 0x69:
-    case 0x6b: {
-      const v = readRM(cpu, ins, osz), vh = cpu.hi;
-      const imm = op === 0x6b ? (ins.imm << 24) >> 24 : ins.imm;
-      const r = imulTrunc(cpu, osz, v, vh, immOf(imm, osz === 8 ? 4 : osz), imm >> 31);
-      cpu.setReg(osz, ins.reg, ins.rex, r, cpu.hi);
-      return;
-    }
-    case 0x6c:
-    case 0x6d:
-    case 0x6e:
-    case 0x6f:
-    case 0xa4:
-    case 0xa5:
-    case 0xa6:
-    case 0xa7:
-    case 0xaa:
-    case 0xab:
-    case 0xac:
-    case 0xad:
-    case 0xae:
-    case 0xaf:
-      return stringOp(cpu, ins, op);
     case 0x70:
     case 0x71:
     case 0x72:
@@ -466,19 +388,126 @@ export function execute(cpu: X86Cpu, ins: Instr): void {
       cpu.setReg(size, ins.reg, ins.rex, v, cpu.hi);
       return;
     }
-    case 0x8c: {
-      const s = ins.reg & 7;
-      if (s > 5) return cpu.ud();
-      if (ins.mod === 3) cpu.setReg(osz === 2 ? 2 : osz, ins.rm, ins.rex, cpu.segSel[s], 0);
-      else cpu.wr(segOf(ins), ea(cpu, ins), 2, cpu.segSel[s]);
-      return;
-    }
     case 0x8d: {
       if (ins.mod === 3) return cpu.ud();
       if (ins.asz === 8) {
         const lo = ea64(cpu, ins);
         cpu.setReg(osz, ins.reg, ins.rex, lo, cpu.eaHi);
       } else cpu.setReg(osz, ins.reg, ins.rex, ea(cpu, ins), 0);
+      return;
+    }
+    case 0xb0:
+    case 0xb1:
+    case 0xb2:
+    case 0xb3:
+    case 0xb4:
+    case 0xb5:
+    case 0xb6:
+    case 0xb7:
+      cpu.setReg(1, ins.rm, ins.rex, ins.imm, 0);
+      return;
+    case 0xb8:
+    case 0xb9:
+    case 0xba:
+    case 0xbb:
+    case 0xbc:
+    case 0xbd:
+    case 0xbe:
+    case 0xbf:
+      cpu.setReg(osz, ins.rm, ins.rex, ins.imm, ins.imm2);
+      return;
+    default:
+      return execute2(cpu, ins, op);
+  }
+}
+
+function execute2(cpu: X86Cpu, ins: Instr, op: number): void {
+  const R = cpu.reg;
+  const osz = ins.osz;
+  switch (op) {
+    case 0x06:
+    case 0x0e:
+    case 0x16:
+    case 0x1e:
+      cpu.push(osz, cpu.segSel[op >> 3]);
+      return;
+    case 0x07:
+    case 0x17:
+    case 0x1f: {
+      const sp = cpu.getSp();
+      const v = cpu.rd(SEG_SS, sp, osz === 2 ? 2 : 2);
+      loadSegment(cpu, op >> 3, v);
+      cpu.setSp(cpu.spAdd(sp, osz));
+      if (op === 0x17) cpu.shadowAt = cpu.retiredCount + 1;
+      return;
+    }
+    case 0x27:
+    case 0x2f:
+    case 0x37:
+    case 0x3f:
+      return bcdAdjust(cpu, op);
+    case 0x60: {
+      const sp = cpu.getSp();
+      for (let i = 0; i < 8; i++) {
+        cpu.wr(SEG_SS, cpu.spAdd(sp, -(i + 1) * osz), osz, i === 4 ? sp : R[i]);
+      }
+      cpu.setSp(cpu.spAdd(sp, -8 * osz));
+      return;
+    }
+    case 0x61: {
+      const sp = cpu.getSp();
+      const vals = [0, 0, 0, 0, 0, 0, 0, 0];
+      for (let i = 0; i < 8; i++) vals[7 - i] = cpu.rd(SEG_SS, cpu.spAdd(sp, i * osz), osz);
+      for (let i = 0; i < 8; i++) if (i !== 4) cpu.setReg(osz, i, 0, vals[i], 0);
+      cpu.setSp(cpu.spAdd(sp, 8 * osz));
+      return;
+    }
+    case 0x63:
+      if (cpu.mode64) {
+        // MOVSXD
+        const v = readRM(cpu, ins, 4);
+        cpu.setReg(osz, ins.reg, ins.rex, v, osz === 8 ? v >> 31 : 0);
+        return;
+      }
+      return arpl(cpu, ins);
+    case 0x68:
+      if (osz === 8) cpu.push(8, ins.imm, ins.imm >> 31);
+      else cpu.push(osz, ins.imm);
+      return;
+    case 0x6a: {
+      const v = (ins.imm << 24) >> 24;
+      if (osz === 8) cpu.push(8, v, v >> 31);
+      else cpu.push(osz, v);
+      return;
+    }
+    case 0x69:
+    case 0x6b: {
+      const v = readRM(cpu, ins, osz), vh = cpu.hi;
+      const imm = op === 0x6b ? (ins.imm << 24) >> 24 : ins.imm;
+      const r = imulTrunc(cpu, osz, v, vh, immOf(imm, osz === 8 ? 4 : osz), imm >> 31);
+      cpu.setReg(osz, ins.reg, ins.rex, r, cpu.hi);
+      return;
+    }
+    case 0x6c:
+    case 0x6d:
+    case 0x6e:
+    case 0x6f:
+    case 0xa4:
+    case 0xa5:
+    case 0xa6:
+    case 0xa7:
+    case 0xaa:
+    case 0xab:
+    case 0xac:
+    case 0xad:
+    case 0xae:
+    case 0xaf:
+      return stringOp(cpu, ins, op);
+    case 0x8c: {
+      const s = ins.reg & 7;
+      if (s > 5) return cpu.ud();
+      if (ins.mod === 3) cpu.setReg(osz === 2 ? 2 : osz, ins.rm, ins.rex, cpu.segSel[s], 0);
+      else cpu.wr(segOf(ins), ea(cpu, ins), 2, cpu.segSel[s]);
       return;
     }
     case 0x8e: {
@@ -578,35 +607,6 @@ export function execute(cpu: X86Cpu, ins: Instr): void {
       else logicFlags(cpu, size, a & immOf(ins.imm, size));
       return;
     }
-    case 0xb0:
-    case 0xb1:
-    case 0xb2:
-    case 0xb3:
-    case 0xb4:
-    case 0xb5:
-    case 0xb6:
-    case 0xb7:
-      cpu.setReg(1, ins.rm, ins.rex, ins.imm, 0);
-      return;
-    case 0xb8:
-    case 0xb9:
-    case 0xba:
-    case 0xbb:
-    case 0xbc:
-    case 0xbd:
-    case 0xbe:
-    case 0xbf:
-      cpu.setReg(osz, ins.rm, ins.rex, ins.imm, ins.imm2);
-      return;
-    default:
-      return execute2(cpu, ins, op);
-  }
-}
-
-function execute2(cpu: X86Cpu, ins: Instr, op: number): void {
-  const R = cpu.reg;
-  const osz = ins.osz;
-  switch (op) {
     case 0xc0:
     case 0xc1:
       return shiftGroup(cpu, ins, op === 0xc0 ? 1 : osz, ins.imm);

@@ -71,7 +71,7 @@ export function execute0f(cpu: X86Cpu, ins: Instr): void {
       return group7(cpu, ins);
     case 0x06:
       priv(cpu);
-      cpu.cr0 &= ~8;
+      cpu.cr0 = (cpu.cr0 & ~8) >>> 0;
       return;
     case 0x08:
     case 0x09:
