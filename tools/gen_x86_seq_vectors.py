@@ -55,7 +55,7 @@ def program(bits):
     size = "dword" if bits == 32 else "qword"
     lines = ["cld"]
     for _ in range(random.randint(8, 24)):
-        k = random.randrange(42)
+        k = random.randrange(45)
         a, b = r(), r()
         if k == 0: lines.append(f"{random.choice(ALU)} {a}, {b}" if (a[0] == b[0] or bits == 32 or (a.endswith('d') or a.startswith('e')) == (b.endswith('d') or b.startswith('e'))) else f"{random.choice(ALU)} {a}, {a}")
         elif k == 1: lines.append(f"{random.choice(ALU)} {a}, {imm()}")
@@ -107,6 +107,15 @@ def program(bits):
         elif k == 39: lines += [f"test {wide()}, {wide()}", fix]
         elif k == 40: lines += [f"{random.choice(['rcl', 'rcr'])} {wide()}, 1"]
         elif k == 41 and bits != 64: lines += ["xlatb" if bits == 16 else "xlat"]
+        elif k == 42:
+            bp, sp = {16: ("bp", "sp"), 32: ("ebp", "esp"), 64: ("rbp", "rsp")}[bits]
+            lines += [f"mov {bp}, {sp}", f"enter {random.choice([0, 8, 16])}, {random.choice([0, 1, 2, 3])}",
+                      f"mov [{bp}-2], {'ax' if bits == 16 else 'ax'}", "leave"]
+        elif k == 43:
+            c = {16: "cx", 32: "ecx", 64: "ecx"}[bits]
+            lines += [f"mov {c}, {random.randint(1, 9)}", "cmc", random.choice(["loop $-1", "loope $-1", "loopne $-1"])]
+        elif k == 44:
+            lines += [f"{random.choice(['adc', 'sbb'])} {wide()}, {wide()}", f"{random.choice(['rcl', 'rcr'])} {wide()}, cl", fix]
     lines.append("hlt")
     return "\n".join(lines)
 
