@@ -61,6 +61,7 @@ import { loadPdptes, translate } from "./paging.ts";
 import { deliverEvent, EXC_GP, EXC_SS, EXC_UD } from "./interrupts.ts";
 import { rdmsrValue, wrmsrValue } from "./system.ts";
 import { execute } from "./exec.ts";
+import { selectHandler } from "./exec_fast.ts";
 import { buildSnapshot } from "./snapshot.ts";
 
 /** Thrown (as a value, not an Error) to abort the current instruction with a fault. */
@@ -993,10 +994,12 @@ export class X86Cpu implements CpuCore {
     const bits = this.codeBits;
     const mask = bits === 64 ? -1 : 0;
     try {
-      return decode((k) => {
+      const ins = decode((k) => {
         const a = mask ? lin + k : (lin + k) >>> 0;
         return this.fetchLin8(a);
       }, bits);
+      ins.fn = selectHandler(ins) as (cpu: never, ins: Instr) => void;
+      return ins;
     } catch (e) {
       if (e === FAULT) throw e;
       if (e instanceof RangeError) return this.gp(0); // longer than 15 bytes
@@ -1150,7 +1153,7 @@ export class X86Cpu implements CpuCore {
       this.instrLen = len;
       const bits = this.codeBits;
       this.ip = bits === 32 ? (ip + len) >>> 0 : bits === 64 ? ip + len : (ip + len) & 0xffff;
-      execute(this, ins);
+      (ins.fn as (cpu: X86Cpu, ins: Instr) => void)(this, ins);
       this.retiredCount = ++n;
       if (this.runStateValue !== "running") break;
     }

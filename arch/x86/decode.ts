@@ -179,6 +179,8 @@ export class Instr {
   /** Code size: 16, 32 or 64 — same as mode, kept for clarity. */
   /** Raw opcode byte after prefixes (for traces). */
   prefixLen = 0;
+  /** Handler chosen by the interpreter for this instruction (set after decoding). */
+  fn: ((cpu: never, ins: Instr) => void) | null = null;
 }
 
 /** Error thrown by {@linkcode decode} when the instruction exceeds 15 bytes (#GP). */
