@@ -60,7 +60,6 @@ import { materializeFlags } from "./alu.ts";
 import { loadPdptes, translate } from "./paging.ts";
 import { deliverEvent, EXC_GP, EXC_SS, EXC_UD } from "./interrupts.ts";
 import { rdmsrValue, wrmsrValue } from "./system.ts";
-import { execute } from "./exec.ts";
 import { selectHandler } from "./exec_fast.ts";
 import { buildSnapshot } from "./snapshot.ts";
 
