@@ -731,6 +731,20 @@ export function scenarioJsonSchema(): Record<string, unknown> {
     target: "draft-2020-12",
     override: (ctx) => {
       const j = ctx.jsonSchema as Record<string, unknown>;
+      // A matrix reference (`version: "${version}"`) may stand for any enum value: the loader
+      // checks the substituted value; editors must not flag the reference itself.
+      if (
+        j.type === "string" && Array.isArray(j.enum) &&
+        j.enum.every((v) => typeof v === "string")
+      ) {
+        const values = j.enum;
+        delete j.type;
+        delete j.enum;
+        j.anyOf = [
+          { type: "string", enum: values },
+          { type: "string", pattern: "\\$\\{[a-z][a-z0-9_]*\\}" },
+        ];
+      }
       if ((ctx.zodSchema as { _zod: { def: { type: string } } })._zod.def.type === "bigint") {
         Object.assign(j, { type: "integer" });
       }
