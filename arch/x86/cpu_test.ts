@@ -929,3 +929,92 @@ Deno.test("x86: setCr loads the PAE PDPTEs when paging is already on (CR0.PG set
   assertEquals(cpu.runState, "stopped");
   assertEquals(cpu.getGpr(0) & 0xffffffffn, 0x12345678n, "translated through the loaded PDPTE");
 });
+
+Deno.test("x86: ring 3 via IRETD, INT with a TSS stack switch, IRETD back, #GP for IN/OUT at CPL 3", () => {
+  const env = createTestEnv();
+  const cpu = createX86Cpu(env, { model: "pentium" });
+  enterFlat32(cpu, env);
+  const prog = assemble(
+    `bits 32
+start:
+  lgdt [gdtr]
+  jmp 0x08:reload
+reload:
+  mov ax, 0x10
+  mov ds, ax
+  mov es, ax
+  mov ss, ax
+  mov esp, 0x9000
+  lidt [idtr]
+  mov ax, 0x28
+  ltr ax
+  push dword 0x23
+  push dword 0x7000
+  push dword 0x2
+  push dword 0x1b
+  push dword user
+  iretd
+user:
+  mov eax, 0x1234
+  int 0x80
+  out 0x80, al
+  hlt
+int_handler:
+  mov eax, [esp+4]
+  out 0x84, eax
+  mov eax, [esp+16]
+  out 0x84, eax
+  mov eax, esp
+  out 0x88, eax
+  iretd
+gp_handler:
+  pop eax
+  out 0x8c, eax
+  mov eax, [esp+4]
+  out 0x8c, eax
+  cli
+  hlt
+align 8
+gdt: dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff, 0x00cffa000000ffff, 0x00cff2000000ffff
+tss_desc: dq 0
+gdtr: dw 6*8-1
+  dd gdt
+idtr: dw 256*8-1
+  dd idt
+align 16
+tss: dd 0, 0x8000, 0x10
+  times 23 dd 0
+align 8
+idt: times 256 dq 0
+`,
+    { bits: 32, org: 0x1000 },
+  );
+  const m = env.bus.memory;
+  m.writeBytes(0x1000, prog.bytes);
+  const L = (n: string) => Number(prog.labels.get(n)!);
+  const gate = (v: number, handler: number, attr: number) => {
+    const e = L("idt") + v * 8;
+    m.write16(e, handler & 0xffff);
+    m.write16(e + 2, 0x08);
+    m.write16(e + 4, attr);
+    m.write16(e + 6, handler >>> 16);
+  };
+  gate(0x80, L("int_handler"), 0xee00); // DPL 3 interrupt gate
+  gate(13, L("gp_handler"), 0x8e00);
+  const tss = L("tss");
+  const d = L("tss_desc");
+  m.write16(d, 0x67);
+  m.write16(d + 2, tss & 0xffff);
+  m.write8(d + 4, (tss >>> 16) & 0xff);
+  m.write8(d + 5, 0x89); // present, 32-bit TSS (available)
+  m.write8(d + 6, 0);
+  m.write8(d + 7, tss >>> 24);
+  cpu.setRip(0x1000);
+  cpu.run(200);
+  assertEquals(outs(env, 0x84), [0x1b, 0x23]); // interrupted at CPL 3: saved CS and SS
+  assertEquals(outs(env, 0x88), [0x8000 - 20]); // ESP0 from the TSS, 5 dwords pushed
+  assertEquals(outs(env, 0x8c), [0, 0x1b]); // OUT at CPL 3 > IOPL: #GP(0) from user code
+  assertEquals(outs(env), []);
+  assertEquals(m.read8(d + 5), 0x8b); // LTR marked the TSS busy
+  assertEquals(cpu.getGpr(0) & 0xffffn, 0x1bn);
+});
