@@ -171,8 +171,17 @@ class LinuxSession implements KernelSession {
     }
   }
 
-  /** Check that the old kernel still runs on `cpu`. */
+  /** Check that the old kernel still runs on `cpu` (and that the CPU is online). */
   #alive(op: string, cpu: number, path: ValuePath): void {
+    if (this.#kernel.bootInfo !== undefined) {
+      const online = this.#kernel.arch.onlineCpus();
+      if (!online.includes(cpu) && !this.#gone.has(cpu)) {
+        this.#ctx.fail(
+          `${op}: CPU ${cpu} is not online (online: ${online.join(", ")}): no task can run there`,
+          [...path, "cpu"],
+        );
+      }
+    }
     if (this.#gone.has(cpu)) {
       const left = this.#kernel.arch.onlineCpus().filter((c) => !this.#gone.has(c));
       this.#ctx.fail(

@@ -94,6 +94,19 @@ expect: { kernel: { image: null } }
 `));
   assert.equal(after.status, "error");
   assert.match(after.error!.message, /the old kernel no longer runs on CPU 0/);
+  const offline = await run(scenario(
+    `steps:
+  - boot
+  - kexec_load: { ${HLT}, cpu: 3 }
+expect: { kernel: { image: null } }
+`,
+    "machine: { board: pc-ioapic, cpu: { count: 2 } }\n",
+  ));
+  assert.equal(offline.status, "error");
+  assert.match(
+    offline.error!.message,
+    /t\.yaml:6:\d+: kexec_load: CPU 3 is not online \(online: 0, 1\)/,
+  );
   const hex = await run(scenario(`steps:
   - boot
   - kexec_load: { segments: [{ buf: "f4 0", mem: 0x100000, memsz: 0x1000 }] }
