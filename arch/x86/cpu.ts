@@ -465,6 +465,26 @@ export class X86Cpu implements CpuCore {
   /** Set by `translate`: the last walk ended in a global page. */
   lastWalkGlobal = false;
 
+  /**
+   * Read through TLB entry `i` when it has no fast chunk: RAM that has been written since the
+   * entry was filled gets its chunk now (later reads take the fast path); otherwise the bus.
+   */
+  entryRead(i: number, lin: number, size: 1 | 2 | 4): number {
+    const base = this.tlbPhys[i];
+    if (this.tlbRam[i] === 1 && this.mem.isAllocated(base)) {
+      const c = this.mem.chunk(base, false);
+      this.tlbChunk[i] = c;
+      this.tlbI32[i] = int32View(c);
+      const o = this.tlbOff[i] + (lin & 0xfff);
+      return size === 1
+        ? c[o]
+        : size === 2
+        ? c[o] | (c[o + 1] << 8)
+        : c[o] | (c[o + 1] << 8) | (c[o + 2] << 16) | (c[o + 3] << 24);
+    }
+    return this.busRead(base + (lin & 0xfff), size);
+  }
+
   /** Physical read through the bus (MMIO, unclaimed, untouched RAM); int32 for size 4. */
   busRead(phys: number, size: 1 | 2 | 4): number {
     if (phys >= this.mem.addressSpace && this.env.bus.classify(phys) === 0) {
@@ -494,7 +514,7 @@ export class X86Cpu implements CpuCore {
     if (this.tlbTag[i] !== lpn) i = this.tlbFill(lin, ACC_R, lpn);
     const c = this.tlbChunk[i];
     if (c !== null) return c[this.tlbOff[i] + (lin & 0xfff)];
-    return this.busRead(this.tlbPhys[i] + (lin & 0xfff), 1);
+    return this.entryRead(i, lin, 1);
   }
 
   /** Read 16 bits at a linear address. */
@@ -508,7 +528,7 @@ export class X86Cpu implements CpuCore {
       const o = this.tlbOff[i] + (lin & 0xfff);
       return c[o] | (c[o + 1] << 8);
     }
-    return this.busRead(this.tlbPhys[i] + (lin & 0xfff), 2);
+    return this.entryRead(i, lin, 2);
   }
 
   /** Read 32 bits (int32) at a linear address. */
@@ -526,7 +546,7 @@ export class X86Cpu implements CpuCore {
       const o = this.tlbOff[i] + (lin & 0xfff);
       return c[o] | (c[o + 1] << 8) | (c[o + 2] << 16) | (c[o + 3] << 24);
     }
-    return this.busRead(this.tlbPhys[i] + (lin & 0xfff), 4);
+    return this.entryRead(i, lin, 4);
   }
 
   /** Read 64 bits: returns the low half, the high half goes to `hi`. */
