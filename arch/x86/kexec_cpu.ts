@@ -83,6 +83,11 @@ export interface X86State {
   readonly idtr: { readonly base: bigint; readonly limit: number };
   /** Run state: running, halted in HLT with IF as given, or stopped (HLT with IF=0). */
   readonly runState: X86RunState;
+  /**
+   * Inside an NMI handler that never returned (crash_nmi_callback halts there): further NMIs are
+   * held until an IRET. Left as it is when absent.
+   */
+  readonly nmiBlocked?: boolean;
 }
 
 /** CPU capabilities as the kernel's boot_cpu_data records them (CPUID leaf 1 / 0x80000001). */

@@ -79,6 +79,7 @@ export function x86CpuPort(cpus: readonly CpuCore[]): X86CpuPort {
       c.setRip(s.rip);
       c.setFlags(s.rflags);
       c.setRunState(s.runState);
+      if (s.nmiBlocked !== undefined) c.nmiBlocked = s.nmiBlocked;
     },
     read(i: number): X86State {
       const c = cpu(i);
@@ -107,6 +108,7 @@ export function x86CpuPort(cpus: readonly CpuCore[]): X86CpuPort {
         gdtr: c.getGdtr(),
         idtr: c.getIdtr(),
         runState: rs === "halted" || rs === "stopped" ? rs : "running",
+        nmiBlocked: c.nmiBlocked,
       };
     },
     acknowledgeInterrupt: (i) => cpu(i).env.pins.acknowledge(),

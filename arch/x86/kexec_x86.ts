@@ -617,7 +617,8 @@ export abstract class X86Kexec implements KexecArch {
         this.saveCrashNote(k, c, regs);
         k.log("crash_nmi_callback", `cpu ${c}: note saved, halting`);
       });
-      this.load(c, this.kernelState(c, this.text!.stop, false, "stopped"));
+      // crash_nmi_callback halts inside the NMI handler: no IRET, so NMIs stay blocked.
+      this.load(c, { ...this.kernelState(c, this.text!.stop, false, "stopped"), nmiBlocked: true });
     }
     k.log("nmi_shootdown_cpus", `cpu ${cpu}: ${others.length} CPU(s) stopped by NMI`);
   }
