@@ -27,7 +27,6 @@ import {
   setResultFlags64,
   shift,
   shift64,
-  sizeMask,
 } from "./alu.ts";
 import { deliverOnce, EXC_BP, EXC_NM, EXC_OF, iret, writableFlags } from "./interrupts.ts";
 import { farReturn, farTransfer, loadSegment } from "./system.ts";
@@ -435,7 +434,7 @@ function execute2(cpu: X86Cpu, ins: Instr, op: number): void {
     case 0x17:
     case 0x1f: {
       const sp = cpu.getSp();
-      const v = cpu.rd(SEG_SS, sp, osz === 2 ? 2 : 2);
+      const v = cpu.rd(SEG_SS, sp, 2); // the selector is the low word of the slot
       loadSegment(cpu, op >> 3, v);
       cpu.setSp(cpu.spAdd(sp, osz));
       if (op === 0x17) cpu.shadowAt = cpu.retiredCount + 1;
@@ -906,5 +905,4 @@ function bcdAdjust(cpu: X86Cpu, op: number): void {
   ax = (ax & 0xff0f) & 0xffff;
   R[0] = (R[0] & ~0xffff) | ax;
   cpu.flags = (f & ~(FLAG_CF | FLAG_AF)) | (c ? FLAG_CF | FLAG_AF : 0);
-  void sizeMask;
 }

@@ -213,8 +213,6 @@ export function execute0f(cpu: X86Cpu, ins: Instr): void {
       let equal: boolean;
       if (size === 8) {
         equal = a === d && ah === dh;
-        const lo = (a - d) | 0;
-        void lo;
         cmp64(cpu, a, ah, d, dh);
       } else {
         equal = alu(cpu, 7, size, a, d) === 0;

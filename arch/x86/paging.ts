@@ -72,8 +72,7 @@ export function translate(cpu: X86Cpu, lin: number, kind: number): number {
   const pae = (cpu.cr4 & 0x20) !== 0;
   let rw = RW, us = US, nx = false;
   let phys: number;
-  let leaf: number, leafAddr: number, leafHi = 0;
-  let large = false;
+  let leaf: number, leafAddr: number;
   const entries: number[] = []; // addresses of non-leaf entries whose A bit to set
   const ents: number[] = [];
   if (!pae) {
@@ -95,7 +94,7 @@ export function translate(cpu: X86Cpu, lin: number, kind: number): number {
       } else if ((pde & 0x3fe000) !== 0) {
         return pageFault(cpu, lin, kind, true, true);
       }
-      leaf = pde, leafAddr = pdeAddr, large = true;
+      leaf = pde, leafAddr = pdeAddr;
       phys = hiBits * TWO32 + ((pde & 0xffc00000) >>> 0) + (l & 0x3fffff);
     } else {
       entries.push(pdeAddr), ents.push(pde);
@@ -151,7 +150,7 @@ export function translate(cpu: X86Cpu, lin: number, kind: number): number {
     if (nxe && pdeh < 0) nx = true;
     if ((pde & PS) !== 0) {
       if ((pde & 0x1fe000) !== 0) return pageFault(cpu, lin, kind, true, true);
-      leaf = pde, leafAddr = pdeAddr, leafHi = pdeh, large = true;
+      leaf = pde, leafAddr = pdeAddr;
       phys = (pdeh & addrHiMask) * TWO32 + ((pde & 0xffe00000) >>> 0) + (l48 % 2 ** 21);
     } else {
       entries.push(pdeAddr), ents.push(pde);
@@ -163,12 +162,10 @@ export function translate(cpu: X86Cpu, lin: number, kind: number): number {
       if ((pteh & rh) !== 0) return pageFault(cpu, lin, kind, true, true);
       rw &= pte, us &= pte;
       if (nxe && pteh < 0) nx = true;
-      leaf = pte, leafAddr = pteAddr, leafHi = pteh;
+      leaf = pte, leafAddr = pteAddr;
       phys = (pteh & addrHiMask) * TWO32 + ((pte & 0xfffff000) >>> 0) + (l48 % 4096);
     }
   }
-  void leafHi;
-  void large;
   // Permission checks.
   if (user && us === 0) return pageFault(cpu, lin, kind, true, false);
   if (kind === 1 && rw === 0 && (user || (cpu.cr0 & 0x10000) !== 0)) {
