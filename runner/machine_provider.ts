@@ -7,6 +7,7 @@
 
 import { assemble } from "../arch/x86/asm.ts";
 import { x86CpuFactory } from "../arch/x86/cpu.ts";
+import { disassembleText } from "../arch/x86/disasm.ts";
 import { x86Models } from "../arch/x86/models.ts";
 import { buildMachine, type MachineConfig } from "../hw/platforms.ts";
 import type { MachineProvider } from "./steps.ts";
@@ -24,7 +25,7 @@ import type { MachineProvider } from "./steps.ts";
 export const pcMachineProvider: MachineProvider = {
   build(config, { trace }) {
     return buildMachine(config as MachineConfig, {
-      cpu: (model) => (Object.hasOwn(x86Models, model) ? x86CpuFactory(model) : undefined),
+      cpu: (model) => (Object.hasOwn(x86Models, model) ? x86CpuFactory(model, { disassemble: disassembleText }) : undefined),
       models: Object.keys(x86Models),
       trace,
     });
