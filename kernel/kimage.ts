@@ -117,7 +117,7 @@ export class Kimage {
    * How many pages Linux would have parked on unuseable_pages (every free page above
    * KEXEC_SOURCE_MEMORY_LIMIT, taken before the first usable one); counted once.
    */
-  unusableCount = -1;
+  unusableCount: number = -1;
   /** Next crash control address (2.6.13 `control_page`, ~0 until set). */
   controlPage: bigint = -1n;
   /** KEXEC_TYPE_DEFAULT or KEXEC_TYPE_CRASH. */
