@@ -276,6 +276,72 @@ const runStep = z.strictObject({
   expect_error: errnoName.optional(),
 }).meta({ description: "Run the machine's CPUs." });
 
+/** ISA IRQ lines a scenario may drive (IRQ0 belongs to the PIT, IRQ2 is the cascade input). */
+export const SCENARIO_IRQ_LINES: readonly number[] = [
+  1,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+];
+
+/** One ISA IRQ line number a scenario may drive, as `number`. */
+function isaLine(description: string) {
+  return z.any().transform((v, ctx) => {
+    const r = intTransform(15n, "the range 0..15")(v, ctx);
+    if (typeof r !== "bigint") return r;
+    if (!SCENARIO_IRQ_LINES.includes(Number(r))) {
+      const why = r === 0n
+        ? "IRQ0 is driven by the PIT (program PIT channel 0 instead)"
+        : "IRQ2 is the cascade input from the slave 8259 (ISA IRQ2 devices appear on IRQ9)";
+      ctx.issues.push({
+        code: "custom",
+        input: v,
+        message: issueMessage(`Unsupported IRQ line: ${why}`, "1 or 3..15"),
+      });
+      return z.NEVER;
+    }
+    return Number(r);
+  }).meta({ "x-integer": true, "x-enum": SCENARIO_IRQ_LINES, description }) as unknown as z.ZodType<
+    number,
+    unknown
+  >;
+}
+
+const irqStep = z.strictObject({
+  line: isaLine("ISA IRQ line to drive (1, 3..15).").optional(),
+  lines: z.array(isaLine("ISA IRQ line (1, 3..15).")).min(1).optional().meta({
+    description: "Several ISA IRQ lines driven to the same level at the same instant.",
+  }),
+  level: z.enum(["high", "low"]).meta({
+    description: "New level of the line(s): high (asserted) or low. An edge-triggered 8259 " +
+      "input must stay high until the interrupt is acknowledged (8259A datasheet), so lower " +
+      "it in a later step.",
+  }),
+}).superRefine((v, ctx) => {
+  if ((v.line === undefined) === (v.lines === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      message: issueMessage(
+        v.line === undefined ? "Missing key: line or lines" : "Both line and lines are given",
+        "exactly one of line: or lines:",
+      ),
+    });
+  }
+}).meta({
+  description: "Drive ISA IRQ lines as a device would, between runs (exactly one of line: or " +
+    "lines:): to the 8259 pair and, on IOAPIC boards, to IOAPIC pin n.",
+});
+
 /** The schema of every step's arguments, by step name. */
 export const stepSchemas: { readonly [N in StepName]: z.ZodType<StepArgs[N], unknown> } = {
   power_on: powerOnStep,
@@ -285,6 +351,7 @@ export const stepSchemas: { readonly [N in StepName]: z.ZodType<StepArgs[N], unk
   reboot: rebootStep,
   panic: panicStep,
   run: runStep,
+  irq: irqStep,
 } as const;
 
 /** Steps that may be written as a bare name (`- boot`). */
@@ -666,6 +733,8 @@ export interface StepArgs {
     max_instructions: number;
     expect_error?: string;
   };
+  /** `irq`. */
+  irq: { line?: number; lines?: number[]; level: "high" | "low" };
 }
 
 /** A step name. */

@@ -14,7 +14,13 @@ import type { Snapshot } from "../hw/fields.ts";
 import type { Trace } from "../hw/trace.ts";
 import { didYouMean, ScenarioLoadError, type SourcePosition } from "./errors.ts";
 import { resolveScenarioPath, type ScenarioCase, type ScenarioStep } from "./load.ts";
-import type { ImageSpec, MachineSection, StepArgs, StepName } from "./schema.ts";
+import {
+  type ImageSpec,
+  KERNEL_STEPS,
+  type MachineSection,
+  type StepArgs,
+  type StepName,
+} from "./schema.ts";
 import { formatPath, type ValuePath } from "./yaml.ts";
 
 /** When a `run` step stops (see hw/machine.ts). */
@@ -56,6 +62,8 @@ export interface MachineLike {
   snapshot(): Snapshot;
   /** Load a 512-byte boot sector at 0x7C00 and start the BSP there, as a BIOS would. */
   loadBootsector?(bytes: Uint8Array): void;
+  /** Drive ISA IRQ line `irq` (0-15) to `level` (true = asserted), for the `irq` step. */
+  setIrq?(irq: number, level: boolean): void;
 }
 
 /** Options for {@linkcode MachineProvider.assemble}. */
@@ -303,6 +311,24 @@ const runHandler: StepHandler<"run"> = {
   },
 };
 
+const irqHandler: StepHandler<"irq"> = {
+  op: "irq",
+  run(step, ctx) {
+    const machine = ctx.machine ??
+      ctx.fail("irq: there is no machine yet: expected power_on or boot before irq", step.path);
+    const setIrq = machine.setIrq?.bind(machine) ??
+      ctx.fail("irq: this machine has no ISA IRQ lines", step.path);
+    const lines = step.args.lines ?? (step.args.line === undefined ? [] : [step.args.line]);
+    const high = step.args.level === "high";
+    ctx.trace.emit(
+      "step",
+      `irq: ISA IRQ ${lines.join(", ")} ${high ? "raised" : "lowered"} by the scenario`,
+      -1,
+    );
+    for (const line of lines) setIrq(line, high);
+  },
+};
+
 function kernelHandler<N extends "boot" | "kexec_load" | "kexec_unload" | "reboot" | "panic">(
   op: N,
   call: (session: KernelSession, step: ScenarioStep<N>, ctx: StepContext) => void | Promise<void>,
@@ -330,6 +356,7 @@ export function kernelUnavailable(op: string): string {
 export const stepHandlers: { readonly [N in StepName]: StepHandler<N> } = {
   power_on: powerOnHandler,
   run: runHandler,
+  irq: irqHandler,
   boot: kernelHandler("boot", (s, step, ctx) => s.boot(step, ctx)),
   kexec_load: kernelHandler("kexec_load", (s, step, ctx) => s.kexecLoad(step, ctx)),
   kexec_unload: kernelHandler("kexec_unload", (s, step, ctx) => s.kexecUnload(step, ctx)),
@@ -400,12 +427,10 @@ export function createStepContext(c: ScenarioCase, options: StepContextOptions):
               ? Number(p)
               : p
           );
+          // A BoardError's message repeats its path; the position already says where.
+          const detail = (e as { detail?: unknown }).detail;
           throw new ScenarioLoadError(
-            `Impossible machine: ${path}: ${
-              typeof (e as { detail?: unknown }).detail === "string"
-                ? (e as { detail: string }).detail
-                : (e as Error).message
-            }`,
+            `Impossible machine: ${typeof detail === "string" ? detail : (e as Error).message}`,
             c.positions.valueAt(vp),
           );
         }
@@ -488,7 +513,7 @@ function lookup(root: Record<string, unknown>, path: string[]): unknown {
  */
 export function checkRunnable(c: ScenarioCase, options: { kernel?: KernelModel }): void {
   for (const step of c.steps) {
-    if (step.op !== "power_on" && step.op !== "run" && !options.kernel) {
+    if (!options.kernel && (KERNEL_STEPS as readonly string[]).includes(step.op)) {
       throw new ScenarioLoadError(kernelUnavailable(step.op), c.positions.keyAt(step.path));
     }
   }
