@@ -20,19 +20,45 @@
  * await registerScenarios(new URL("./my_scenarios/", import.meta.url));
  * ```
  *
+ * Build and run a machine without a scenario file (the layers below the runner are exported
+ * here too, and as the entry points `./hw`, `./x86`, `./kernel` and `./images`):
+ *
+ * ```ts
+ * import { buildMachine, createX86KexecArch, LinuxKernelModel, x86CpuFactory } from "./mod.ts";
+ *
+ * const machine = buildMachine({ board: "pc-legacy" }, { cpu: x86CpuFactory("i386") });
+ * const kernel = new LinuxKernelModel(machine, { arch: createX86KexecArch(machine, { arch: "i386" }) });
+ * kernel.boot();
+ * machine.snapshot().pic; // the 8259 pair as `expect: pic:` sees it
+ * ```
+ *
+ * The Linux kernel model class is exported as `LinuxKernelModel`; `KernelModel` is the runner's
+ * interface for a pluggable kernel model ({@linkcode registerKernelModel}), as before.
+ *
  * `npm:yaml` reads the environment variables LOG_TOKENS and LOG_STREAM; grant them with
  * `--allow-env=LOG_TOKENS,LOG_STREAM` (or `--allow-env`) when loading scenarios.
  *
  * @module
  */
 
-export * from "./hw/fields.ts";
-export * from "./hw/trace.ts";
-export * from "./hw/clock.ts";
-export * from "./hw/memory.ts";
-export * from "./hw/io_bus.ts";
-export * from "./hw/mmio_bus.ts";
-export type * from "./hw/cpu.ts";
+// The layers, each also an entry point of its own (`deno.json` "exports"): hardware and boards,
+// the x86 CPU and assembler, the Linux kernel model, kernel images and the kexec-tools model.
+export * from "./hw/mod.ts";
+export * from "./arch/x86/mod.ts";
+export * from "./kernel/mod.ts";
+export * from "./kernel/image/mod.ts";
+// Names two layers share. The runner's `RunResult`/`RunUntil`/`RunReason` (exported below) have
+// the same shape as the machine's; the machine's are also exported under `Machine*` names. The
+// local APIC's IA32_APIC_BASE field table (device view) is `APIC_BASE_FIELDS`; the CPU's view of
+// the same MSR (the `apic_base` register of `expect: cpu:`) is `CPU_APIC_BASE_FIELDS`.
+export type {
+  RunOptions as MachineRunOptions,
+  RunReason as MachineRunReason,
+  RunResult as MachineRunResult,
+  RunUntil as MachineRunUntil,
+} from "./hw/mod.ts";
+export { APIC_BASE_FIELDS } from "./hw/mod.ts";
+export { APIC_BASE_FIELDS as CPU_APIC_BASE_FIELDS } from "./arch/x86/mod.ts";
 
 export { loadScenario, loadScenarioFile } from "./runner/load.ts";
 export type { LoadOptions, ScenarioCase, ScenarioFile, ScenarioStep } from "./runner/load.ts";

@@ -1,5 +1,6 @@
 /**
- * The x86 architecture: CPU interpreter, CPU models and register field tables.
+ * The x86 architecture: CPU interpreter, CPU models, register field tables, the nasm-syntax
+ * assembler and the disassembler.
  *
  * @example
  * ```ts
@@ -7,6 +8,13 @@
  * const { factory, info } = x86CpuFactory("xeon-nocona");
  * info.maxPhysAddr; // 36
  * typeof factory; // "function"
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { assemble, disassemble } from "./mod.ts";
+ * const { bytes } = assemble("bits 32\nmov cr4, eax\nhlt", { org: 0x100000 });
+ * disassemble(bytes, { bits: 32, address: 0x100000 }).map((l) => l.text); // ["mov cr4, eax", "hlt"]
  * ```
  *
  * @module
@@ -30,16 +38,15 @@ export {
   x86Models,
 } from "./models.ts";
 export type { Instr } from "./decode.ts";
-export type {
-  CpuCore,
-  CpuEnvironment,
-  CpuFactory,
-  CpuModelInfo,
-  CpuRunState,
-  CpuStopReason,
-} from "../../hw/cpu.ts";
-export type { FieldTable, Snapshot } from "../../hw/fields.ts";
-export type { PhysicalMemory } from "../../hw/memory.ts";
+// The machine-facing types an x86 core implements and uses (the classes themselves are in
+// `hw/mod.ts`).
+export type * from "../../hw/cpu.ts";
+export type * from "../../hw/fields.ts";
+export type * from "../../hw/memory.ts";
+export type * from "../../hw/io_bus.ts";
+export type * from "../../hw/mmio_bus.ts";
+export type * from "../../hw/trace.ts";
+export type * from "../../hw/clock.ts";
 export {
   APIC_BASE_FIELDS,
   CR0_FIELDS,
@@ -48,3 +55,50 @@ export {
   EFLAGS_FIELDS,
   SEGMENT_ATTR_FIELDS,
 } from "./fields.ts";
+export { AsmError, assemble } from "./asm.ts";
+export type { AsmLine, AsmOptions, AsmResult } from "./asm.ts";
+export { disassemble, disassembleOne, disassembleText } from "./disasm.ts";
+export type { DisasmLine, DisasmOptions } from "./disasm.ts";
+
+import type { CpuCore } from "../../hw/cpu.ts";
+import type { KexecArch } from "../../kernel/arch.ts";
+import { createX86KexecArch as createArch } from "./kexec_port.ts";
+
+/** Options of {@linkcode createX86KexecArch}. */
+export interface X86KexecArchOptions {
+  /** The kernel's architecture. */
+  arch: "i386" | "x86_64";
+  /** i386 only: PAE page tables (default: when the CPU reports PAE). */
+  pae?: boolean;
+}
+
+/**
+ * The x86 kexec hooks (`machine_kexec`, `machine_shutdown`, crash shutdown, the relocation stubs
+ * in guest machine code) for a machine's x86 CPUs, as the kernel model's {@linkcode KexecArch}.
+ * Throws `RangeError` for an `x86_64` kernel on a CPU without long mode.
+ *
+ * @example
+ * ```ts
+ * import { createX86KexecArch, x86CpuFactory } from "./mod.ts";
+ * import { buildMachine } from "../../hw/mod.ts";
+ * const machine = buildMachine({ board: "opteron" }, { cpu: x86CpuFactory("opteron") });
+ * createX86KexecArch(machine, { arch: "x86_64" }).name; // "x86_64"
+ * ```
+ */
+export function createX86KexecArch(
+  machine: { readonly cpus: readonly CpuCore[] },
+  options: X86KexecArchOptions,
+): KexecArch {
+  return createArch(machine, options);
+}
+
+// The kernel-side interfaces the hooks implement (the kernel model is in `kernel/mod.ts`).
+export type * from "../../kernel/arch.ts";
+export type { KexecSegment as KimageSegment, Kimage, Slot } from "../../kernel/kimage.ts";
+export type { Gfp, PageAllocator } from "../../kernel/page_alloc.ts";
+export type {
+  KernelConfig,
+  KernelVersion,
+  PatchName,
+  VersionBehaviour,
+} from "../../kernel/versions.ts";
