@@ -148,8 +148,8 @@ function probe(type: KexecFileType, bytes: Uint8Array): boolean {
 
 /**
  * Explain why an image is not loadable: the parser's {@linkcode ImageFormatError} for the format
- * the image looks like (ELF magic → ELF, "HdrS"/0xAA55 → bzImage, else DOL), so a corrupt image
- * reports the byte offset of the problem.
+ * the image looks like (ELF magic → ELF, "HdrS"/0xAA55 → bzImage, a well-formed DOL → DOL), so a
+ * corrupt image reports the byte offset of the problem; anything else is of no known type.
  */
 function diagnose(bytes: Uint8Array): never {
   if (
@@ -180,17 +180,28 @@ function diagnose(bytes: Uint8Array): never {
       { offset: b.header.version < 0x0200 ? 0x202 : 0x211, format: "bzImage" },
     );
   }
-  if (bytes.length >= 0x100) {
-    parseDol(bytes);
+  if (bytes.length >= 0x100 && isDol(bytes)) {
     throw new ImageFormatError("DOL images are loaded by the ppc build, not by x86 kexec", {
       offset: 0,
       format: "DOL",
     });
   }
+  // Garbage is not diagnosed as a broken DOL: DOL has no magic, so only a consistent header counts.
   throw new ImageFormatError(`Cannot determine the file type: ${bytes.length} bytes`, {
     offset: 0,
     format: "unknown",
   });
+}
+
+/** Whether `bytes` parse as a DOL executable (DOL has no magic number to probe). */
+function isDol(bytes: Uint8Array): boolean {
+  try {
+    parseDol(bytes);
+    return true;
+  } catch (e) {
+    if (e instanceof ImageFormatError) return false;
+    throw e;
+  }
 }
 
 /** `KEXEC_ON_CRASH`, the flag of a `-p` load. */

@@ -303,6 +303,15 @@ Deno.test("probing: zImage, DOL, junk and wrong --type give typed errors", () =>
     () => loadWithKexecTools(new Uint8Array(100), { memoryMap: MAP }),
     ImageFormatError,
   );
+  // 4 KiB of junk (no ELF magic, no boot sector, no consistent DOL header) is of no known type,
+  // not a "broken DOL".
+  const junk = new Uint8Array(4096).map((_, i) => (i * 0x9e + 0x37) & 0xff);
+  assert.throws(
+    () => loadWithKexecTools(junk, { memoryMap: MAP }),
+    (e: unknown) =>
+      e instanceof ImageFormatError && e.format === "unknown" &&
+      e.message.startsWith("Cannot determine the file type: 4096 bytes"),
+  );
   assert.throws(
     () => loadWithKexecTools(bz202, { memoryMap: MAP, type: "bzImage64" }),
     (e: unknown) =>
