@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import {
+  boardsMarkdown,
+  expectationsMarkdown,
+  GENERATED_DOCS,
+  OVERRIDE_EXAMPLE,
+} from "./gen_docs.ts";
+import { boards, LVT_FIELDS, pcMachineProvider, REDIRECTION_FIELDS, Trace } from "../mod.ts";
+import { CR0_FIELDS } from "../arch/x86/fields.ts";
+import { IR_FIELDS } from "../hw/i8259.ts";
+import { loadScenario } from "../runner/load.ts";
+
+const root = new URL("../", import.meta.url);
+const expectations = expectationsMarkdown();
+const boardsText = boardsMarkdown();
+
+Deno.test("docs/expectations.md is up to date (run `deno task docs`)", async () => {
+  const committed = await Deno.readTextFile(new URL(GENERATED_DOCS.expectations, root));
+  assert.ok(committed === expectations, "docs/expectations.md is stale: run `deno task docs`");
+});
+
+Deno.test("docs/boards.md is up to date (run `deno task docs`)", async () => {
+  const committed = await Deno.readTextFile(new URL(GENERATED_DOCS.boards, root));
+  assert.ok(committed === boardsText, "docs/boards.md is stale: run `deno task docs`");
+});
+
+Deno.test("the expectations reference lists every field of the real field tables", () => {
+  const cases: [string, Readonly<Record<string, unknown>>][] = [
+    ["cpu: cr0", CR0_FIELDS],
+    ["lapic: lvt_timer", LVT_FIELDS],
+    ["ioapic: pins", REDIRECTION_FIELDS],
+    ["pic: irr, isr, imr", IR_FIELDS],
+  ];
+  for (const [heading, fields] of cases) {
+    const at = expectations.indexOf(`### Fields: ${heading}`);
+    assert.ok(at >= 0, `no field table for ${heading}`);
+    const section = expectations.slice(at, expectations.indexOf("\n### ", at + 1));
+    for (const name of Object.keys(fields)) {
+      assert.ok(section.includes(`| \`${name}\` |`), `${heading}: field ${name} missing`);
+    }
+  }
+  assert.match(expectations, /`ExtINT` \(7\)/);
+  for (const key of ["cpu", "pic", "imcr", "pit", "lapic", "ioapic", "kernel", "memory_map"]) {
+    assert.ok(expectations.includes(`\n## ${key}\n`), `section ${key} missing`);
+  }
+});
+
+Deno.test("the boards reference has a section for every built-in board", () => {
+  for (const name of Object.keys(boards)) {
+    assert.ok(boardsText.includes(`\n## ${name}\n`), `board ${name} missing`);
+  }
+});
+
+Deno.test("the machine override example of docs/boards.md loads and builds", async () => {
+  const text = `apiVersion: kexec-scenario/v1
+name: override-example
+${OVERRIDE_EXAMPLE}steps:
+  - power_on: { image: { format: bootsector, asm: "hlt" } }
+expect: { run: { reason: halted } }
+`;
+  const file = await loadScenario(text);
+  const machine = pcMachineProvider.build(file.cases[0].scenario.machine, { trace: new Trace() });
+  const state = machine.snapshot() as { machine: { cpus: number; board: string } };
+  assert.equal(state.machine.cpus, 4);
+  assert.equal(state.machine.board, "pc-ioapic");
+});
