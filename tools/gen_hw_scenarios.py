@@ -42,7 +42,10 @@ def fix(e):
     return '\n'.join([ls[0]] + [l[2:] for l in ls[1:]])
 
 def write(name, desc, tags, machine, code, expect, run="{ until: exit, max_instructions: 5_000_000 }",
-          matrix=None):
+          matrix=None, steps=None):
+    """steps: the steps after power_on, one YAML flow entry each (default: one run step with `run`).
+    Scenarios that drive ISA IRQ lines alternate `run: { until: halt ... }` with `irq:` steps while
+    the guest waits in HLT."""
     asm = PRE + code + LIB
     body = textwrap.indent(asm, " " * 10)
     desc = textwrap.fill(" ".join(desc.split()), 96, initial_indent="  ", subsequent_indent="  ")
@@ -59,8 +62,7 @@ steps:
       image:
         format: bootsector
         asm: |
-{body}  - run: {run}
-expect:
+{body}{"".join(f"  - {st}{chr(10)}" for st in (steps or [f"run: {run}"]))}expect:
 {textwrap.indent(fix(expect), '  ')}
 """
     open(os.path.join(OUT, name + ".yaml"), "w").write(y)
