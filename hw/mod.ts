@@ -148,7 +148,9 @@ export type {
   ApicShorthand,
 } from "./apic_bus.ts";
 export {
+  BIOS_ROM_BASE,
   BOOTSECTOR_ADDR,
+  E820_COPY_ADDR,
   encodeMpTables,
   findMpTables,
   MP_CONFIG_ADDR,

@@ -11,20 +11,26 @@
  */
 
 import {
+  BIOS_ROM_BASE,
   type BitField,
   boards,
+  BOOTSECTOR_ADDR,
   buildMachine,
   createX86KexecArch,
-  defaultE820,
   disassembleText,
+  E820_COPY_ADDR,
+  findMpTables,
   formatHex,
   IOAPIC_BASE,
   LinuxKernelModel,
   MAX_CPUS,
+  MP_FLOATING_ADDR,
+  type MpTables,
   PATCHES,
   RegisterValue,
   type Snapshot,
   type SnapshotValue,
+  Trace,
   x86CpuFactory,
   x86Models,
 } from "../mod.ts";
@@ -46,9 +52,10 @@ interface Source {
   readonly snapshot: Snapshot;
 }
 
-function machineFor(board: string, model: string) {
+function machineFor(board: string, model: string, trace?: Trace) {
   return buildMachine({ board, cpu: { model } }, {
     cpu: x86CpuFactory(model, { disassemble: disassembleText }),
+    trace,
   });
 }
 
@@ -399,6 +406,20 @@ const WIRING: Record<string, string> = {
   ioapic: "the master 8259's INT goes to an IOAPIC pin programmed ExtINT (virtual wire B)",
 };
 
+function mpSummary(mp: MpTables | undefined): string {
+  if (!mp) return "none";
+  const extint = mp.ioInterrupts.filter((e) => e.type === "ExtINT").map((e) => `pin ${e.pin}`);
+  const lints = mp.localInterrupts.map((e) => `${e.type} on LINT${e.lint}`);
+  return [
+    `at ${formatHex(mp.floatingAddr)}, ${code(`${mp.oemId.trim()} ${mp.productId.trim()}`)}`,
+    `${mp.processors.length} processor(s)`,
+    `IMCRP ${mp.imcr ? "set (PIC mode)" : "clear"}`,
+    `${mp.ioApics.length} IOAPIC(s)`,
+    `ExtINT I/O entry: ${extint.length ? extint.join(", ") : "none"}`,
+    `local entries: ${lints.join(", ") || "none"}`,
+  ].join("; ");
+}
+
 /** The `machine:` override example of `docs/boards.md` (the test loads and builds it). */
 export const OVERRIDE_EXAMPLE: string = `machine:
   board: pc-ioapic
@@ -438,16 +459,19 @@ export function boardsMarkdown(): string {
     "",
     `CPU models: ${Object.keys(x86Models).map(code).join(", ")}.`,
     "",
-    "What the BIOS leaves on every board (`hw/firmware.ts`): the e820 map below (and a copy of",
-    "it in guest memory for the kernel model), the BIOS ROM image at 0xE0000 (mirrored at",
-    "0xFFFE0000), an MP table at 0x9FC00 (when the board has local APICs), and the interrupt",
-    "hardware as a BIOS programs it. The device rows below are the power-on snapshot of a",
-    "freshly built machine with the board's defaults (see [expectations.md](expectations.md)",
-    "for every key).",
+    "What the BIOS leaves on every board (`hw/firmware.ts`): the e820 map below, with a copy",
+    `of it in guest memory at ${formatHex(E820_COPY_ADDR)} for bare-metal guests and the kernel`,
+    `model; the BIOS ROM at ${formatHex(BIOS_ROM_BASE)} (reset vector, a POST stub that jumps`,
+    `to the boot sector at ${formatHex(BOOTSECTOR_ADDR)}, an IRET handler every IVT vector`,
+    `points to), mirrored below 4 GiB; an MP table at ${formatHex(MP_FLOATING_ADDR)} on boards`,
+    "with local APICs; and the interrupt hardware as the POST programs it, through ports and",
+    "MMIO. The firmware steps and the state below come from a freshly built machine with the",
+    "board's defaults (every state key is in [expectations.md](expectations.md)).",
     "",
   ];
   for (const b of Object.values(boards)) {
-    const m = machineFor(b.name, b.defaultCpu);
+    const trace = new Trace({ full: true });
+    const m = machineFor(b.name, b.defaultCpu, trace);
     const s = m.snapshot() as Snapshot & Record<string, Snapshot>;
     const model = x86Models[b.defaultCpu];
     out.push(`## ${b.name}`, "", `${b.description}.`, "");
@@ -482,7 +506,7 @@ export function boardsMarkdown(): string {
           `${code(b.picOutput)}: ${WIRING[b.picOutput]}` +
           (b.picOutput === "ioapic" ? ` (pin ${b.extintPin})` : ""),
         ],
-        ["MP table", b.localApic ? `${code(b.mpProduct)}${b.imcr ? ", IMCRP set" : ""}` : "none"],
+        ["MP table (read back from guest memory)", mpSummary(findMpTables(m.memory))],
         [
           "default CPU facts",
           `MAXPHYADDR ${model.info.maxPhysAddr}, ${model.info.longMode ? "" : "no "}long mode, ` +
@@ -491,16 +515,13 @@ export function boardsMarkdown(): string {
       ]),
       "",
     );
-    out.push("Default e820 map:", "");
+    out.push("Default e820 map (`memory_map.e820`):", "");
     out.push(
       table(
         ["base", "size", "type"],
-        defaultE820(b.defaultMemory, {
-          pciHoleBase: b.pciHoleBase,
-          acpi: b.acpi,
-          lapic: b.localApic,
-          ioapic: b.ioapic,
-        }).map((e) => [
+        (s.memory_map.e820 as unknown as { base: number; size: number; type: string }[]).map((
+          e,
+        ) => [
           formatHex(e.base),
           size(e.size),
           e.type,
@@ -540,6 +561,9 @@ export function boardsMarkdown(): string {
     if (s.cpu && Object.keys(s.cpu).length > 1) {
       post.push(["other CPUs", String((s.cpu as Record<string, Snapshot>)["1"].state)]);
     }
+    const firmware = trace.all().filter((e) => e.category === "step").map((e) => e.message);
+    out.push("What the firmware did (the machine's trace):", "");
+    out.push(...firmware.map((m) => `- ${m}`), "");
     out.push("State after the BIOS:", "", table(["device", "state"], post), "");
   }
   out.push(
