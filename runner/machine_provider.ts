@@ -25,7 +25,11 @@ import type { MachineProvider } from "./steps.ts";
 export const pcMachineProvider: MachineProvider = {
   build(config, { trace }) {
     return buildMachine(config as MachineConfig, {
-      cpu: (model) => (Object.hasOwn(x86Models, model) ? x86CpuFactory(model, { disassemble: disassembleText }) : undefined),
+      cpu: (
+        model,
+      ) => (Object.hasOwn(x86Models, model)
+        ? x86CpuFactory(model, { disassemble: disassembleText })
+        : undefined),
       models: Object.keys(x86Models),
       trace,
     });
