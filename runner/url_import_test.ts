@@ -4,11 +4,36 @@ import { extname, join, normalize } from "node:path";
 const ROOT = new URL("..", import.meta.url).pathname;
 
 const CONSUMER = (base: string) => `
-import { formatResult, runScenarioFile } from "${base}/mod.ts";
+import {
+  assemble,
+  buildMachine,
+  createX86KexecArch,
+  disassemble,
+  formatResult,
+  LinuxKernelModel,
+  parseBzImage,
+  buildBzImage,
+  runScenarioFile,
+  x86CpuFactory,
+} from "${base}/mod.ts";
+import { boards } from "${base}/hw/mod.ts";
 
 // A bundled scenario, fetched over HTTP too, run on the real machine model.
 const results = await runScenarioFile("${base}/scenarios/bootsector_hello.yaml");
 for (const r of results) console.log(r.status === "passed" ? "PASSED " + r.name : formatResult(r));
+
+// The library layers below the runner, from the same URL.
+const machine = buildMachine({ board: "pc-ioapic" }, { cpu: x86CpuFactory("pentium4-xeon") });
+const kernel = new LinuxKernelModel(machine, { arch: createX86KexecArch(machine, { arch: "i386" }) });
+kernel.boot();
+const { bytes } = assemble("bits 32\\nmov cr4, eax", {});
+console.log(
+  "API",
+  machine.cpus.length,
+  boards["pc-ioapic"].picOutput,
+  disassemble(bytes, { bits: 32 })[0].text,
+  parseBzImage(buildBzImage({ version: 0x0202, payload: new Uint8Array(16) })).header.version,
+);
 `;
 
 Deno.test("mod.ts can be imported by URL from a project without deno.json and runs a scenario", async () => {
@@ -61,7 +86,13 @@ Deno.test("mod.ts can be imported by URL from a project without deno.json and ru
     const stdout = new TextDecoder().decode(out.stdout);
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stdout + stderr);
-    assert.equal(stdout.trim(), "PASSED bootsector-hello", requests.join(" "));
+    assert.equal(
+      stdout.trim(),
+      "PASSED bootsector-hello\nAPI 2 ioapic mov cr4, eax 514",
+      requests.join(" "),
+    );
+    assert.ok(requests.includes("/hw/mod.ts"));
+    assert.ok(requests.includes("/kernel/image/mod.ts"));
     assert.ok(requests.includes("/scenarios/bootsector_hello.yaml"));
     assert.ok(requests.includes("/hw/machine.ts"));
     assert.ok(requests.includes("/mod.ts"));
