@@ -95,6 +95,13 @@ const CASES: Case[] = [
     at: "28:5: steps[1]: Unknown step: rnu: expected one of power_on, boot, kexec_load",
   },
   {
+    what: "a zero instruction budget",
+    from: HELLO,
+    edit: ["max_instructions: 10_000", "max_instructions: 0"],
+    code: 2,
+    at: "28:10: steps[1].run: Instruction budget must be a positive integer: 0",
+  },
+  {
     what: "an expectation on a CPU the machine does not have",
     from: HELLO,
     edit: ["    0: { state: stopped", "    3: { state: stopped"],

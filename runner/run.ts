@@ -6,10 +6,16 @@
  * @module
  */
 
+import { MachineError } from "../hw/machine.ts";
 import { formatTraceEvent, Trace, type TraceEvent } from "../hw/trace.ts";
 import { formatPosition, isScenarioError, type SourcePosition } from "./errors.ts";
 import { checkExpectations, type ExpectationFailure } from "./expect.ts";
-import { loadScenarioFile, type ScenarioCase, type ScenarioFile } from "./load.ts";
+import {
+  loadScenarioFile,
+  type ScenarioCase,
+  type ScenarioFile,
+  type ScenarioStep,
+} from "./load.ts";
 import {
   checkRunnable,
   createStepContext,
@@ -91,6 +97,7 @@ export async function runScenario(
     tags: c.tags,
   };
   let ctx: StepContext | undefined;
+  let current: ScenarioStep | undefined;
   const finish = (
     status: CaseStatus,
     failures: ExpectationFailure[],
@@ -112,6 +119,7 @@ export async function runScenario(
     checkRunnable(c, { kernel });
     ctx = createStepContext(c, { provider, kernel, trace });
     for (const step of c.steps) {
+      current = step;
       const expectError = (step.args as { expect_error?: string } | null)?.expect_error;
       trace.emit("step", `${step.op}${expectError ? ` (expect_error ${expectError})` : ""}`, -1);
       let errno: string | undefined;
@@ -145,6 +153,7 @@ export async function runScenario(
         return finish("failed", [failure]);
       }
     }
+    current = undefined;
     const failures = checkExpectations(c.scenario.expect ?? {}, {
       machine: ctx.machine,
       snapshot: ctx.machine
@@ -169,10 +178,19 @@ export async function runScenario(
       const position = e.line > 0 ? { file: e.file, line: e.line, column: e.column } : undefined;
       return finish("error", [], { message: e.message, position });
     }
+    if (e instanceof MachineError && current) {
+      // The machine refused an argument of the step (a zero instruction budget, ...).
+      const position = c.positions.valueAt(current.path);
+      return finish("error", [], {
+        message: `${formatPosition(position)}: ${formatPath(current.path)}: ${e.message}`,
+        position,
+      });
+    }
     const err = e as Error;
+    const where = current ? ` at ${formatPath(current.path)}` : "";
     return finish("error", [], {
-      message: `${formatPosition(c.positions.valueAt([]))}: internal error while running ` +
-        `${c.name}: ${err?.name ?? "Error"}: ${err?.message ?? String(e)}`,
+      message: `${formatPosition(c.positions.valueAt(current?.path ?? []))}: internal error ` +
+        `while running ${c.name}${where}: ${err?.name ?? "Error"}: ${err?.message ?? String(e)}`,
     });
   }
 }
