@@ -939,3 +939,78 @@ m2: db ", lapic id ", 0
     1: { id: 1, bsp: false }
   cpu:
     1: { state: stopped }""")
+
+# 24. MP table processor entries vs CPUID ----------------------------------------------------------
+write("hw_mptable_cpu_entries",
+  """The MP table's processor entries carry each CPU's signature (CPUID.1 EAX: family, model,
+  stepping) and feature flags (CPUID.1 EDX), as the MP spec 1.4 (table 4-4) asks of the BIOS. The
+  guest walks the table the BIOS left, prints every processor entry and compares it with what
+  CPUID leaf 1 returns on the boot CPU (all CPUs are the same model).""",
+  ["hw", "mptable", "firmware", "cpuid"],
+  'board: pc-ioapic\ncpu: { model: "${cpu}", count: 2 }',
+  """  mov eax, 1
+  cpuid
+  mov [sig], eax
+  mov [flags], edx
+  mov edi, 0x9fc00
+  cmp dword [fs:edi], 0x5f504d5f   ; "_MP_"
+  jne nomp
+  mov esi, [fs:edi+4]          ; configuration table
+  mov cx, [fs:esi+0x22]        ; entry count
+  add esi, 44
+walk:
+  cmp byte [fs:esi], 0
+  jne notcpu
+  push si
+  mov si, m1
+  call print
+  pop si
+  mov al, [fs:esi+1]           ; local APIC ID
+  call hex8
+  push si
+  mov si, m2
+  call print
+  pop si
+  mov ebx, [fs:esi+4]          ; CPU signature
+  call hex32
+  mov edx, ebx
+  push si
+  mov si, m3
+  call print
+  pop si
+  mov ebx, [fs:esi+8]          ; feature flags
+  call hex32
+  push si
+  mov si, same
+  test edx, edx
+  jz bad
+  cmp edx, [sig]
+  jne bad
+  cmp ebx, [flags]
+  je good
+bad:
+  mov si, differ
+good:
+  call print
+  pop si
+  add esi, 20
+  jmp next
+notcpu:
+  add esi, 8
+next:
+  loop walk
+""" + EXIT + """nomp:
+  mov si, nompmsg
+  call print
+""" + EXIT + """sig: dd 0
+flags: dd 0
+m1: db "cpu ", 0
+m2: db ": signature ", 0
+m3: db " flags ", 0
+same: db " = cpuid", 10, 0
+differ: db " != cpuid", 10, 0
+nompmsg: db "no MP table", 10, 0
+""",
+  """run: { reason: exit }
+  console: { regex: "^cpu 00: signature 00000[0-9A-F]{3} flags [0-9A-F]{8} = cpuid\\\\ncpu 01: signature 00000[0-9A-F]{3} flags [0-9A-F]{8} = cpuid\\\\n$" }""",
+  matrix="cpu: [pentium, pentium4-xeon, xeon-nocona, opteron]")

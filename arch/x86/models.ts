@@ -155,6 +155,10 @@ const i386: X86Model = {
     longMode: false,
     hasLocalApic: false,
     threadsPerPackage: 1,
+    // No CPUID: the MP spec (1.4 §4.3.1) has the BIOS write the reset EDX as the signature and
+    // the features it detects as flags; a bare 386 has no on-chip FPU, so none.
+    signature: 0x0308,
+    featureFlags: 0,
   }),
   basicLeaves: [],
   extendedLeaves: [],
@@ -172,6 +176,10 @@ const i486: X86Model = {
     longMode: false,
     hasLocalApic: false,
     threadsPerPackage: 1,
+    // No CPUID: reset EDX as the signature (MP spec 1.4 §4.3.1); the Intel486 DX's on-chip FPU
+    // is the one feature a BIOS detects (flag bit 0; x87 instructions are not modelled).
+    signature: 0x0402,
+    featureFlags: 0x00000001,
   }),
   basicLeaves: [],
   extendedLeaves: [],
@@ -198,6 +206,8 @@ const pentium: X86Model = {
     lapicVersion: 0x00030010,
     apicIdBits: 4,
     threadsPerPackage: 1,
+    signature: 0x0525, // CPUID.1 EAX and EDX, as basicLeaves[1]
+    featureFlags: 0x000003bf,
   }),
   // EDX: FPU VME DE PSE TSC MSR MCE CX8 APIC (0x1BF | APIC bit 9).
   basicLeaves: [vendorLeaf(1, "GenuineIntel"), [0x0525, 0, 0, 0x000003bf]],
@@ -232,6 +242,8 @@ const pentium4Xeon: X86Model = {
     lapicVersion: 0x00050014,
     apicIdBits: 8,
     threadsPerPackage: 2,
+    signature: 0x0f27, // CPUID.1 EAX and EDX, as basicLeaves[1]
+    featureFlags: 0x3febfbff,
   }),
   // Leaf 1 EBX: CLFLUSH line 8 (64 bytes), 2 logical processors; APIC ID filled in per CPU.
   basicLeaves: [
@@ -272,6 +284,8 @@ const xeonNocona: X86Model = {
     lapicVersion: 0x00050014,
     apicIdBits: 8,
     threadsPerPackage: 2,
+    signature: 0x0f41, // CPUID.1 EAX and EDX, as basicLeaves[1]
+    featureFlags: 0xbfebfbff,
   }),
   basicLeaves: [
     vendorLeaf(5, "GenuineIntel"),
@@ -322,6 +336,8 @@ const opteron: X86Model = {
     lapicVersion: 0x00040010,
     apicIdBits: 8,
     threadsPerPackage: 1,
+    signature: 0x0f51, // CPUID.1 EAX and EDX, as basicLeaves[1]
+    featureFlags: 0x078bfbff,
   }),
   basicLeaves: [
     vendorLeaf(1, "AuthenticAMD"),
