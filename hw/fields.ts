@@ -63,7 +63,15 @@ export class RegisterValue {
   }
 }
 
-/** Extract a field from a raw value. */
+/**
+ * Extract a field from a raw value.
+ *
+ * @example
+ * ```ts
+ * import { extractField } from "./fields.ts";
+ * extractField(0x00010700n, { lsb: 8, width: 3 }); // 7n (an LVT's delivery mode: ExtINT)
+ * ```
+ */
 export function extractField(value: bigint, field: BitField): bigint {
   return (value >> BigInt(field.lsb)) & ((1n << BigInt(field.width)) - 1n);
 }

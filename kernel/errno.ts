@@ -21,7 +21,16 @@ export const ERRNO = {
 /** An errno name. */
 export type Errno = keyof typeof ERRNO;
 
-/** True when `name` is a known errno name. */
+/**
+ * True when `name` is a known errno name.
+ *
+ * @example
+ * ```ts
+ * import { isErrno } from "./errno.ts";
+ * isErrno("EADDRNOTAVAIL"); // true
+ * isErrno("EWHAT"); // false
+ * ```
+ */
 export function isErrno(name: string): name is Errno {
   return Object.hasOwn(ERRNO, name);
 }

@@ -39,7 +39,16 @@ export interface KernelModelOptions {
   readonly e820?: readonly BootE820Entry[];
 }
 
-/** Error for a step that needs an earlier one (e.g. kexec_load before boot). */
+/**
+ * Error for a step that needs an earlier one (e.g. kexec_load before boot).
+ *
+ * @example
+ * ```ts
+ * import { KernelStateError } from "./model.ts";
+ * const e = new KernelStateError("Kernel not booted: run the boot step first");
+ * e.name; // "KernelStateError"
+ * ```
+ */
 export class KernelStateError extends TypeError {
   /** Create the error. */
   constructor(message: string) {

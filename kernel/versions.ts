@@ -199,7 +199,19 @@ export const PATCHES: readonly PatchInfo[] = [
 /** Patch switch values; a missing key means on. */
 export type PatchSwitches = Partial<Record<PatchName, boolean>>;
 
-/** Error for an unknown version or patch name. */
+/**
+ * Error for an unknown version or patch name.
+ *
+ * @example
+ * ```ts
+ * import { KernelConfig, VersionError } from "./versions.ts";
+ * try {
+ *   new KernelConfig({ version: "2.6.99" });
+ * } catch (e) {
+ *   e instanceof VersionError; // true
+ * }
+ * ```
+ */
 export class VersionError extends RangeError {
   /** Create the error. */
   constructor(message: string) {

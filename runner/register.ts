@@ -16,7 +16,16 @@ export interface RegisterScenariosOptions extends RunScenarioOptions {
   prefix?: string;
 }
 
-/** A scenario that failed or could not run inside `deno test` (the message is the report). */
+/**
+ * A scenario that failed or could not run inside `deno test` (the message is the report).
+ *
+ * @example
+ * ```ts
+ * import { ScenarioTestFailure } from "./register.ts";
+ * const e = new ScenarioTestFailure("FAIL  bootsector-hello");
+ * e.stack; // "ScenarioTestFailure: FAIL  bootsector-hello" (no JavaScript frames)
+ * ```
+ */
 export class ScenarioTestFailure extends Error {
   /** Create the failure; no stack trace is shown, only the report. */
   constructor(message: string) {

@@ -6,7 +6,19 @@
  * @module
  */
 
-/** A syntax or assembly error with a 1-based source position. */
+/**
+ * A syntax or assembly error with a 1-based source position.
+ *
+ * @example
+ * ```ts
+ * import { assemble, AsmError } from "./asm.ts";
+ * try {
+ *   assemble("bits 32\nmovz eax, 1");
+ * } catch (e) {
+ *   (e as AsmError).line; // 2
+ * }
+ * ```
+ */
 export class AsmError extends SyntaxError {
   /** 1-based line in the caller's coordinates (source line plus `lineOffset`). */
   readonly line: number;

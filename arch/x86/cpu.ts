@@ -135,6 +135,14 @@ const cpusByMemory = new WeakMap<PhysicalMemory, X86Cpu[]>();
  * (which loads the state kernel code would have left before running the relocation stub):
  * `setGpr/getGpr`, `setRip/getRip`, `setSegment/getSegment`, `setCr/getCr`, `setEfer/getEfer`,
  * `setGdtr/getGdtr`, `setIdtr/getIdtr`, `setFlags/getFlags`, `setRunState`, `readMsr/writeMsr`.
+ *
+ * @example
+ * ```ts
+ * import { createX86Cpu } from "./cpu.ts";
+ * import { createTestEnv } from "./test_env.ts";
+ * const cpu = createX86Cpu(createTestEnv(), { model: "pentium" });
+ * cpu.snapshot().state; // "running"
+ * ```
  */
 export class X86Cpu implements CpuCore {
   /** CPU index within the machine. */

@@ -134,7 +134,16 @@ for (const o of [T + 0xa6, T + 0xa7]) KNOWN[o] = 0;
 /** Segment register numbers (x86 encoding order). */
 export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 
-/** A decoded instruction. All fields are numbers so V8 keeps one hidden class. */
+/**
+ * A decoded instruction. All fields are numbers so V8 keeps one hidden class.
+ *
+ * @example
+ * ```ts
+ * import { Instr } from "./decode.ts";
+ * const i = new Instr();
+ * i.op; // -1 until the decoder fills it in
+ * ```
+ */
 export class Instr {
   /** Opcode: 0..255 one-byte, 256 + xx for 0F xx; -1 invalid (#UD). */
   op: number = -1;
