@@ -343,7 +343,9 @@ for (const bits of [16, 32, 64] as const) {
       }
     }
     assertEquals(bad, []);
-    assert(same >= 0);
+    // 85, 82 and 118 of these lines (bits 16, 32, 64) assemble to nasm's bytes today; far fewer
+    // would mean the assembler started refusing lines it used to encode correctly.
+    assert(same >= 80, `only ${same} warned lines give nasm's bytes`);
   });
 }
 
