@@ -20,6 +20,10 @@
  * @module
  */
 
+import type { CpuCore } from "../../hw/cpu.ts";
+import type { KexecArch } from "../../kernel/arch.ts";
+import { createX86KexecArch as createArch } from "./kexec_port.ts";
+
 export {
   createX86Cpu,
   lookupModel,
@@ -59,10 +63,6 @@ export { AsmError, assemble } from "./asm.ts";
 export type { AsmLine, AsmOptions, AsmResult } from "./asm.ts";
 export { disassemble, disassembleOne, disassembleText } from "./disasm.ts";
 export type { DisasmLine, DisasmOptions } from "./disasm.ts";
-
-import type { CpuCore } from "../../hw/cpu.ts";
-import type { KexecArch } from "../../kernel/arch.ts";
-import { createX86KexecArch as createArch } from "./kexec_port.ts";
 
 /** Options of {@linkcode createX86KexecArch}. */
 export interface X86KexecArchOptions {
