@@ -467,3 +467,43 @@ m5a: db "irq10 at vector 0x5a, rte10=", 0
     master: { isr: 0, imr: 0xff }
     slave: { isr: 0 }""",
   steps=[RUN, irq([3, 10], "high"), RUN, irq([3, 10], "low")])
+
+# An edge request dropped before the acknowledge: default IR7 -------------------------------------
+write("hw_pic_edge_dropped_irq7",
+  """An edge-triggered request must stay high until the first INTA (8259A datasheet, "IR
+  triggering timing"). In virtual wire mode through IOAPIC pin 0 the 8259's INT is sent to the
+  local APIC as an ExtINT message, which stays latched there. The scenario raises IRQ3 and lowers
+  it before the CPU has run an instruction: the message is already on its way, but when the CPU's
+  INTA reaches the 8259 the request is gone and it answers with its default IR7 (vector 0x0F)
+  without setting ISR7. Raised again and held until serviced, IRQ3 is delivered normally.""",
+  ["hw", "pic", "ioapic", "irq", "spurious"],
+  "board: pc-ioapic\ncpu: { count: 1 }",
+  ivt(0x0b, "irq3") + ivt(0x0f, "irq7") + """  mov eax, 0xfee00350          ; LVT LINT0: masked
+  mov ebx, 0x00010700
+  call wr32
+  mov eax, 0xfec00000          ; IOAPIC pin 0: ExtINT, edge, high, to APIC ID 0, unmasked
+  mov ebx, 0x10
+  call wr32
+  mov eax, 0xfec00010
+  mov ebx, 0x00000700
+  call wr32
+""" + unmask(0xf3) + IDLE + handler(3, "  call nl\n") + """irq7:
+  push ax
+  push si
+  mov si, m7
+  call print
+  call master_isr
+  call hex8
+  call nl
+  pop si
+  pop ax
+  iret
+m7: db "spurious irq7, isr=", 0
+""" + PIC_REGS,
+  """run: { reason: halted }
+  console: "spurious irq7, isr=00\\nirq3\\n"
+  pic:
+    master: { isr: 0, irr: { ir3: 0, ir7: 0 } }
+  lapic:
+    0: { extint_pending: false, isr_vectors: [] }""",
+  steps=[RUN, irq(3, "high"), irq(3, "low"), RUN, irq(3, "high"), RUN, irq(3, "low")])
