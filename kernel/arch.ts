@@ -14,6 +14,12 @@ import type { KernelConfig } from "./versions.ts";
 import type { Kimage } from "./kimage.ts";
 import type { PageAllocator } from "./page_alloc.ts";
 
+// What the hooks get from the kernel besides these interfaces: the kimage they act on, its page
+// helper, and the errno-carrying error they report with. `arch/` imports `kernel/` through this
+// module only (DESIGN §3).
+export { KernelError } from "./errno.ts";
+export { type Kimage, pageOf } from "./kimage.ts";
+
 /** What the kernel model needs of the machine: memory and the buses a real kernel reaches. */
 export interface KernelMachine {
   /** Guest physical memory. */

@@ -9,15 +9,16 @@
  * @module
  */
 
-import type {
-  ArchBoot,
-  BootParams,
-  CrashRegs,
-  KexecLimits,
-  KexecServices,
-  SysdevClass,
+import {
+  type ArchBoot,
+  type BootParams,
+  type CrashRegs,
+  type KexecLimits,
+  type KexecServices,
+  type Kimage,
+  pageOf,
+  type SysdevClass,
 } from "../../kernel/arch.ts";
-import { type Kimage, pageOf } from "../../kernel/kimage.ts";
 import { relocateStub } from "./kexec_stub.ts";
 import { flatSegment, type X86State } from "./kexec_cpu.ts";
 import { MAX_NOTE_BYTES, X86Kexec } from "./kexec_x86.ts";

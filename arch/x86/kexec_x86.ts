@@ -15,9 +15,9 @@ import type {
   KexecArch,
   KexecLimits,
   KexecServices,
+  Kimage,
   SysdevClass,
 } from "../../kernel/arch.ts";
-import type { Kimage } from "../../kernel/kimage.ts";
 import { assemble } from "./asm.ts";
 import {
   APIC,
