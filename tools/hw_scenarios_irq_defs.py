@@ -507,3 +507,84 @@ m7: db "spurious irq7, isr=", 0
   lapic:
     0: { extint_pending: false, isr_vectors: [] }""",
   steps=[RUN, irq(3, "high"), irq(3, "low"), RUN, irq(3, "high"), RUN, irq(3, "low")])
+
+# Special fully nested mode -----------------------------------------------------------------------
+SLAVE_ISR = """slave_isr:                  ; AL = slave ISR
+  mov al, 0x0b
+  out 0xa0, al
+  in al, 0xa0
+  ret
+slave_eoi:                  ; non-specific EOI to the slave; to the master too once the slave's
+  mov al, 0x20              ; ISR is empty (what SFNM asks of software); ZF = slave ISR empty
+  out 0xa0, al
+  call slave_isr
+  test al, al
+  jnz .out
+  mov al, 0x20
+  out 0x20, al
+  xor al, al
+.out:
+  ret
+"""
+write("hw_pic_sfnm",
+  """Special fully nested mode (ICW4 SFNM on the master): while IRQ11 (slave IR3) is in service the
+  master's IR2 is in service too, which in fully nested mode would block every further slave
+  request. With SFNM a higher-priority slave request (IRQ10, slave IR2) still reaches the CPU and
+  nests. Each handler sends a non-specific EOI to the slave and, as the datasheet asks, sends one
+  to the master only when the slave's ISR is empty.""",
+  ["hw", "pic", "irq", "cascade"],
+  "board: pc-legacy",
+  ivt(0x72, "irq10") + ivt(0x73, "irq11") + """  mov al, 0x11                 ; master: ICW1, vectors 0x08, slave on IR2
+  out 0x20, al
+  mov al, 0x08
+  out 0x21, al
+  mov al, 0x04
+  out 0x21, al
+  mov al, 0x11                 ; ICW4: SFNM, 8086 mode
+  out 0x21, al
+  mov al, 0xf3                 ; slave IMR: IRQ10 and IRQ11 unmasked
+  out 0xa1, al
+""" + unmask(0xfb) + IDLE + """irq11:
+  push ax
+  push si
+  mov si, m11in
+  call print
+  sti
+  hlt                          ; the scenario raises IRQ10
+  cli
+  call slave_eoi
+  mov si, m11out
+  call print
+  call slave_isr
+  call hex8
+  call nl
+  pop si
+  pop ax
+  iret
+irq10:
+  push ax
+  push si
+  mov si, m10
+  call print
+  call slave_isr
+  call hex8
+  call slave_eoi
+  mov si, m10b
+  call print
+  call slave_isr
+  call hex8
+  call nl
+  pop si
+  pop ax
+  iret
+m11in: db "irq11 in service, waiting", 10, 0
+m11out: db "irq11 done, slave isr=", 0
+m10: db "irq10 nested: slave isr=", 0
+m10b: db ", master EOI deferred, slave isr=", 0
+""" + SLAVE_ISR + PIC_REGS,
+  """run: { reason: halted }
+  console: "irq11 in service, waiting\\nirq10 nested: slave isr=0C, master EOI deferred, slave isr=08\\nirq11 done, slave isr=00\\n"
+  pic:
+    master: { sfnm: true, isr: 0, imr: 0xfb }
+    slave: { isr: 0, irr: { ir2: 0, ir3: 0 } }""",
+  steps=[RUN, irq(11, "high"), RUN, irq(10, "high"), RUN, irq([10, 11], "low")])
