@@ -191,8 +191,8 @@ function fieldRows(t: FieldTable): string[][] {
     ]);
 }
 
-/** Notes for keys whose meaning the value alone does not tell. */
-const KEY_NOTES: Record<string, string> = {
+/** Notes for keys whose meaning the value alone does not tell (the test checks they exist). */
+export const KEY_NOTES: Readonly<Record<string, string>> = {
   "cpu.<n>.state":
     "run state: `running`, `halted` (HLT, interrupts on), `stopped` (HLT with IF=0), " +
     "`wait-for-sipi`, `shutdown` (triple fault)",

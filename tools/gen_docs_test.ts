@@ -3,6 +3,7 @@ import {
   boardsMarkdown,
   expectationsMarkdown,
   GENERATED_DOCS,
+  KEY_NOTES,
   OVERRIDE_EXAMPLE,
 } from "./gen_docs.ts";
 import { boards, LVT_FIELDS, pcMachineProvider, REDIRECTION_FIELDS, Trace } from "../mod.ts";
@@ -42,6 +43,12 @@ Deno.test("the expectations reference lists every field of the real field tables
   assert.match(expectations, /`ExtINT` \(7\)/);
   for (const key of ["cpu", "pic", "imcr", "pit", "lapic", "ioapic", "kernel", "memory_map"]) {
     assert.ok(expectations.includes(`\n## ${key}\n`), `section ${key} missing`);
+  }
+});
+
+Deno.test("every hand-written key note names a key the models really have", () => {
+  for (const path of Object.keys(KEY_NOTES)) {
+    assert.ok(expectations.includes(`| \`${path}\` |`), `KEY_NOTES: no state key ${path}`);
   }
 });
 
