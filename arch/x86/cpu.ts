@@ -63,24 +63,37 @@ import { rdmsrValue, wrmsrValue } from "./system.ts";
 import { selectHandler } from "./exec_fast.ts";
 import { buildSnapshot } from "./snapshot.ts";
 
-/** Thrown (as a value, not an Error) to abort the current instruction with a fault. */
-export const FAULT: { readonly fault: true } = Object.freeze({ fault: true as const });
-
-/** Segment register indices (encoding order), plus LDTR and TR in the same arrays. */
-export const SEG_ES = 0,
-  SEG_CS = 1,
-  SEG_SS = 2,
-  SEG_DS = 3,
-  SEG_FS = 4,
-  SEG_GS = 5,
-  SEG_LDTR = 6,
-  SEG_TR = 7;
-
-/** Software TLB size (direct mapped, per access kind). */
-export const TLB_SIZE = 256;
+import {
+  ACC_R,
+  ACC_W,
+  ACC_X,
+  FAULT,
+  SEG_CS,
+  SEG_DS,
+  SEG_ES,
+  SEG_FS,
+  SEG_GS,
+  SEG_LDTR,
+  SEG_SS,
+  SEG_TR,
+  TLB_SIZE,
+} from "./cpu_constants.ts";
+export {
+  ACC_R,
+  ACC_W,
+  ACC_X,
+  FAULT,
+  SEG_CS,
+  SEG_DS,
+  SEG_ES,
+  SEG_FS,
+  SEG_GS,
+  SEG_LDTR,
+  SEG_SS,
+  SEG_TR,
+  TLB_SIZE,
+};
 const TLB_MASK = TLB_SIZE - 1;
-/** TLB access kinds: read, write, execute. */
-export const ACC_R = 0, ACC_W = 1, ACC_X = 2;
 
 /** A disassembler for trace messages: returns text such as `mov cr4, eax`. */
 export type X86Disassembler = (bytes: Uint8Array, address: number, bits: 16 | 32 | 64) => string;

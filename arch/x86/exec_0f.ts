@@ -12,10 +12,11 @@
  * @module
  */
 
-import { SEG_FS, SEG_GS, SEG_LDTR, SEG_SS, SEG_TR, type X86Cpu } from "./cpu.ts";
+import { SEG_FS, SEG_GS, SEG_LDTR, SEG_SS, SEG_TR } from "./cpu_constants.ts";
+import type { X86Cpu } from "./cpu.ts";
 import type { Instr } from "./decode.ts";
 import { alu, alu64, cond, doubleShift, imulTrunc } from "./alu.ts";
-import { ea, jumpRel, readRM, segOf, writeRM } from "./exec.ts";
+import { ea, jumpRel, readRM, segOf, writeRM } from "./operands.ts";
 import {
   cpuid,
   loadSegment,

@@ -16,7 +16,8 @@
 import type { X86Cpu } from "./cpu.ts";
 import type { Instr } from "./decode.ts";
 import { alu, alu64, cond, incDec, logicFlags, setResultFlags64, shift } from "./alu.ts";
-import { ea, execute, segOf } from "./exec.ts";
+import { execute } from "./exec.ts";
+import { ea, segOf } from "./operands.ts";
 
 type Handler = (cpu: X86Cpu, ins: Instr) => void;
 

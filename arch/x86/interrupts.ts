@@ -12,7 +12,8 @@
  * @module
  */
 
-import { FAULT, SEG_CS, SEG_SS, SEG_TR, type X86Cpu } from "./cpu.ts";
+import { FAULT, SEG_CS, SEG_SS, SEG_TR } from "./cpu_constants.ts";
+import type { X86Cpu } from "./cpu.ts";
 import { loadCodeSegment, readDescriptor, setSegmentFromDescriptor } from "./system.ts";
 
 /** Exception vectors. */

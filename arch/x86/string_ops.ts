@@ -15,10 +15,11 @@
  * @module
  */
 
-import { ACC_R, ACC_W, FAULT, SEG_DS, SEG_ES, TLB_SIZE, type X86Cpu } from "./cpu.ts";
+import { ACC_R, ACC_W, FAULT, SEG_DS, SEG_ES, TLB_SIZE } from "./cpu_constants.ts";
+import type { X86Cpu } from "./cpu.ts";
 import type { Instr } from "./decode.ts";
 import { alu, alu64 } from "./alu.ts";
-import { checkIo, getCount, setCount } from "./exec.ts";
+import { checkIo, getCount, setCount } from "./operands.ts";
 import { FLAG_DF, FLAG_ZF } from "./flags.ts";
 
 function getIdx(cpu: X86Cpu, r: number, asz: number): number {

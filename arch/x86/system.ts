@@ -13,7 +13,8 @@
  * @module
  */
 
-import { SEG_CS, SEG_FS, SEG_GS, SEG_LDTR, SEG_SS, SEG_TR, type X86Cpu } from "./cpu.ts";
+import { SEG_CS, SEG_FS, SEG_GS, SEG_LDTR, SEG_SS, SEG_TR } from "./cpu_constants.ts";
+import type { X86Cpu } from "./cpu.ts";
 import { loadPdptes } from "./paging.ts";
 
 const EXC_NP = 11, EXC_SS = 12;
