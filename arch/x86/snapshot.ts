@@ -23,26 +23,9 @@ import {
   EFLAGS_FIELDS,
   SEGMENT_ATTR_FIELDS,
 } from "./fields.ts";
+import { GPR_NAMES } from "./kexec_cpu.ts";
 
 const NAMES32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"];
-const NAMES64 = [
-  "rax",
-  "rcx",
-  "rdx",
-  "rbx",
-  "rsp",
-  "rbp",
-  "rsi",
-  "rdi",
-  "r8",
-  "r9",
-  "r10",
-  "r11",
-  "r12",
-  "r13",
-  "r14",
-  "r15",
-];
 const SEGS = ["es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr"];
 
 const u64 = (v: number) => BigInt.asUintN(64, BigInt(v));
@@ -57,7 +40,7 @@ export function buildSnapshot(cpu: X86Cpu): Snapshot {
   for (let i = 0; i < 8; i++) out[NAMES32[i]] = new RegisterValue(cpu.reg[i] >>> 0, 32);
   const long = cpu.model.features.longMode;
   if (long) {
-    for (let i = 0; i < 16; i++) out[NAMES64[i]] = new RegisterValue(cpu.getGpr(i), 64);
+    for (let i = 0; i < 16; i++) out[GPR_NAMES[i]] = new RegisterValue(cpu.getGpr(i), 64);
     out.rip = new RegisterValue(u64(cpu.ip), 64);
   }
   out.eip = new RegisterValue(BigInt.asUintN(32, u64(cpu.ip)), 32);
