@@ -20,7 +20,7 @@ import {
   type SysdevClass,
 } from "../../kernel/arch.ts";
 import { relocateStub } from "./kexec_stub.ts";
-import { flatSegment, type X86State } from "./kexec_cpu.ts";
+import { flatSegment, NULL_SEGMENT, type X86State } from "./kexec_cpu.ts";
 import { MAX_NOTE_BYTES, X86Kexec } from "./kexec_x86.ts";
 import { MSR_IA32_APICBASE, type PcHardware } from "./kexec_pc.ts";
 
@@ -208,8 +208,8 @@ export class I386Kexec extends X86Kexec {
       cs: flatSegment(KERNEL_CS_32, true),
       ds: flatSegment(KERNEL_DS_32, false),
       es: flatSegment(KERNEL_DS_32, false),
-      fs: { selector: 0, base: 0n, limit: 0, access: 0, flags: 0 },
-      gs: { selector: 0, base: 0n, limit: 0, access: 0, flags: 0 },
+      fs: NULL_SEGMENT,
+      gs: NULL_SEGMENT,
       ss: flatSegment(KERNEL_DS_32, false),
       gdtr: { base: BigInt(I386Kexec.virt(LAYOUT_32.gdt)), limit: 32 * 8 - 1 },
       idtr: { base: BigInt(I386Kexec.virt(LAYOUT_32.idt)), limit: 256 * 8 - 1 },
@@ -273,14 +273,7 @@ export class I386Kexec extends X86Kexec {
         id = this.rebootCpu;
       }
       if (!st.online.has(id)) id = cpu;
-      k.log("machine_shutdown", `reboot_cpu=${id}`);
-      if (id !== cpu) {
-        k.log("set_cpus_allowed", `task migrates from cpu ${cpu} to cpu ${id}`);
-        this.load(cpu, this.kernelState(cpu, this.text!.idle, true, "halted"));
-      }
-      target = id;
-      k.machine.trace.currentCpu = target;
-      this.smpSendStop(k, target, false);
+      target = this.migrateAndStopOthers(k, cpu, { id, targetsIf: false });
       if (k.config.behaviour.i386UpShutdown === "lapic_shutdown") this.#lapicShutdown(k, target);
     } else {
       k.log("machine_shutdown", "UP kernel");

@@ -22,7 +22,7 @@ import {
   type SysdevClass,
 } from "../../kernel/arch.ts";
 import { relocateStub } from "./kexec_stub.ts";
-import { flatSegment, type X86State } from "./kexec_cpu.ts";
+import { flatSegment, NULL_SEGMENT, type X86State } from "./kexec_cpu.ts";
 import { MAX_NOTE_BYTES, X86Kexec } from "./kexec_x86.ts";
 import type { PcHardware } from "./kexec_pc.ts";
 
@@ -184,8 +184,8 @@ export class X8664Kexec extends X86Kexec {
       cs: flatSegment(KERNEL_CS_64, true, true),
       ds: flatSegment(KERNEL_DS_64, false),
       es: flatSegment(KERNEL_DS_64, false),
-      fs: { selector: 0, base: 0n, limit: 0, access: 0, flags: 0 },
-      gs: { selector: 0, base: 0n, limit: 0, access: 0, flags: 0 },
+      fs: NULL_SEGMENT,
+      gs: NULL_SEGMENT,
       ss: flatSegment(KERNEL_DS_64, false),
       gdtr: { base: START_KERNEL_MAP + BigInt(LAYOUT_64.gdt), limit: 16 * 8 - 1 },
       idtr: { base: START_KERNEL_MAP + BigInt(LAYOUT_64.idt), limit: 256 * 16 - 1 },
@@ -272,14 +272,7 @@ export class X8664Kexec extends X86Kexec {
     if (this.smp) {
       let id = 0;
       if (!st.online.has(id)) id = cpu;
-      k.log("machine_shutdown", `reboot_cpu=${id}`);
-      if (id !== cpu) {
-        k.log("set_cpus_allowed", `task migrates from cpu ${cpu} to cpu ${id}`);
-        this.load(cpu, this.kernelState(cpu, this.text!.idle, true, "halted"));
-      }
-      target = id;
-      k.machine.trace.currentCpu = target;
-      this.smpSendStop(k, target, true);
+      target = this.migrateAndStopOthers(k, cpu, { id, targetsIf: true });
     } else if (st.useLapic) {
       const hw = this.hw(k);
       hw.on(target, () => this.disableLocalApicFull(k, hw));

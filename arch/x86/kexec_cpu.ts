@@ -137,6 +137,15 @@ export interface X86CpuPort {
   wrmsr(cpu: number, msr: number, value: bigint): void;
 }
 
+/** A null selector with an empty cache (FS and GS while kernel code runs). */
+export const NULL_SEGMENT: X86Segment = Object.freeze({
+  selector: 0,
+  base: 0n,
+  limit: 0,
+  access: 0,
+  flags: 0,
+});
+
 /** Flat 4 GiB segment. */
 export function flatSegment(selector: number, code: boolean, long = false): X86Segment {
   return {

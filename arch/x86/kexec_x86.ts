@@ -536,6 +536,27 @@ export abstract class X86Kexec implements KexecArch {
     hw.on(k.machine.trace.currentCpu, () => hw.i8259AShutdown());
   }
 
+  /**
+   * The SMP part of machine_shutdown: the rebooting task migrates from `from` to `id`
+   * (set_cpus_allowed, `from` goes idle), which then stops the other CPUs (smp_send_stop).
+   * Returns `id`, the CPU the reboot continues on.
+   */
+  protected migrateAndStopOthers(
+    k: KexecServices,
+    from: number,
+    options: { id: number; targetsIf: boolean },
+  ): number {
+    const id = options.id;
+    k.log("machine_shutdown", `reboot_cpu=${id}`);
+    if (id !== from) {
+      k.log("set_cpus_allowed", `task migrates from cpu ${from} to cpu ${id}`);
+      this.load(from, this.kernelState(from, this.text!.idle, true, "halted"));
+    }
+    k.machine.trace.currentCpu = id;
+    this.smpSendStop(k, id, options.targetsIf);
+    return id;
+  }
+
   /** smp_send_stop from `cpu`: IPI the others; each disables its APIC and halts. */
   protected smpSendStop(k: KexecServices, cpu: number, targetsIf: boolean): void {
     const st = this.state();
