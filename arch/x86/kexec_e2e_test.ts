@@ -13,6 +13,18 @@ function machine(config: MachineConfig) {
   return buildMachine(config, { cpu: x86CpuFactory(config.cpu!.model!) });
 }
 
+/** kexec_load a one-page new kernel that is a HLT at 0x100000, then reboot into it. */
+function kexecIntoHlt(kernel: KernelModel): void {
+  const img = new Uint8Array(4096);
+  img[0] = 0xf4;
+  const r = kernel.kexecLoad({
+    entry: 0x100000,
+    segments: [{ buf: img, mem: 0x100000, memsz: 4096 }],
+  });
+  assertEquals(r.errno, 0, r.reason);
+  assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+}
+
 function pattern(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (i * 7 + seed) & 0xff;
@@ -76,14 +88,7 @@ Deno.test("e2e i386 on a real 386: the stub never touches CR4", () => {
   const arch = createX86KexecArch(m, { arch: "i386" });
   const kernel = new KernelModel(m, { version: "2.6.13", arch });
   kernel.boot();
-  const img = new Uint8Array(4096);
-  img[0] = 0xf4;
-  assertEquals(
-    kernel.kexecLoad({ entry: 0x100000, segments: [{ buf: img, mem: 0x100000, memsz: 4096 }] })
-      .errno,
-    0,
-  );
-  assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+  kexecIntoHlt(kernel);
   const run = m.run({ until: "halt", maxInstructions: 100_000 });
   assertEquals(run.reason, "halted");
   assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x100001n);
@@ -159,14 +164,7 @@ Deno.test("e2e x86_64: the R9/R10 quirk carries the caller's R10 into R9", () =>
   arch.callerRegisters = { r10: 0x1122334455667788n, r9: 0x99n, r11: 0x77n };
   const kernel = new KernelModel(m, { version: "2.6.13", arch });
   kernel.boot();
-  const img = new Uint8Array(4096);
-  img[0] = 0xf4;
-  assertEquals(
-    kernel.kexecLoad({ entry: 0x100000, segments: [{ buf: img, mem: 0x100000, memsz: 4096 }] })
-      .errno,
-    0,
-  );
-  assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+  kexecIntoHlt(kernel);
   assertEquals(m.run({ until: "halt", maxInstructions: 100_000 }).reason, "halted");
   const cpu = m.cpus[0] as X86Cpu;
   assertEquals(cpu.getGpr(10), 0x1122334455667788n, "R10 untouched");
@@ -235,14 +233,7 @@ for (const [board, model, arch, count] of BOARDS) {
       const m = machine({ board, cpu: { model, count } });
       const kernel = new KernelModel(m, { version, arch: createX86KexecArch(m, { arch }) });
       kernel.boot();
-      const img = new Uint8Array(4096);
-      img[0] = 0xf4;
-      const r = kernel.kexecLoad({
-        entry: 0x100000,
-        segments: [{ buf: img, mem: 0x100000, memsz: 4096 }],
-      });
-      assertEquals(r.errno, 0, r.reason);
-      assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+      kexecIntoHlt(kernel);
       const run = m.run({ until: "halt", maxInstructions: 200_000 });
       assertEquals(run.reason, "halted");
       assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x100001n);
@@ -281,10 +272,7 @@ Deno.test("e2e: a BIOS whose MP table names the wrong ExtINT pin", () => {
       arch: createX86KexecArch(m, { arch: "i386" }),
     });
     kernel.boot();
-    const img = new Uint8Array(4096);
-    img[0] = 0xf4;
-    kernel.kexecLoad({ entry: 0x100000, segments: [{ buf: img, mem: 0x100000, memsz: 4096 }] });
-    kernel.reboot({ cmd: "kexec" });
+    kexecIntoHlt(kernel);
     // deno-lint-ignore no-explicit-any
     const s = m.snapshot() as any;
     const lo = (p: number) => Number(BigInt(s.ioapic.pins[p].value) & 0xffffffffn);
@@ -354,10 +342,7 @@ for (
     let s = m.snapshot() as any;
     assertEquals(Number(s.pic.master.isr.value), 0, "8259 in-service bits acknowledged");
     if (s.lapic) assertEquals(s.lapic[0].isr_vectors, [], "local APIC EOI'd");
-    const img = new Uint8Array(4096);
-    img[0] = 0xf4;
-    kernel.kexecLoad({ entry: 0x100000, segments: [{ buf: img, mem: 0x100000, memsz: 4096 }] });
-    assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+    kexecIntoHlt(kernel);
     const run = m.run({ until: "halt", maxInstructions: 200_000 });
     assertEquals(run.reason, "halted");
     assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x100001n);
