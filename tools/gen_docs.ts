@@ -196,7 +196,10 @@ export const KEY_NOTES: Readonly<Record<string, string>> = {
   "cpu.<n>.state":
     "run state: `running`, `halted` (HLT, interrupts on), `stopped` (HLT with IF=0), " +
     "`wait-for-sipi`, `shutdown` (triple fault)",
+  "cpu.<n>.mode": "`real`, `protected16`, `protected32` (by the CS default size), `long64`, " +
+    "`compat` (long mode running 16/32-bit code)",
   "cpu.<n>.retired": "instructions retired by this CPU",
+  "cpu.<n>.nmi_blocked": "an NMI handler is running (until IRET)",
   "lapic.<n>.lvt0": "same register as `lvt_lint0`",
   "lapic.<n>.lvt1": "same register as `lvt_lint1`",
   "lapic.<n>.irr_vectors": "the vectors set in `irr`, as a list",
