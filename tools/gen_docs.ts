@@ -45,7 +45,8 @@ export const GENERATED_DOCS = {
 
 // ---------------------------------------------------------------------------------------------
 // Snapshot sources: every board with its default CPU, plus an i386 on pc-legacy; each as powered
-// on, after the kernel model's boot, after kexec_load and after reboot(KEXEC).
+// on, after the kernel model's boot, after kexec_load and after reboot(KEXEC), and with a crash
+// kernel loaded and after panic.
 
 interface Source {
   readonly label: string;
@@ -84,6 +85,22 @@ function sources(): Source[] {
     kernel.reboot({ cmd: "kexec" });
     machine.run({ until: "halt", maxInstructions: 100_000 });
     out.push({ label, snapshot: withKernel() });
+
+    // The crash path: a crash kernel in the crashkernel= region, then panic().
+    const crashed = machineFor(board, model);
+    const crashKernel = new LinuxKernelModel(crashed, {
+      version: "2.6.13",
+      cmdline: "crashkernel=16M@16M",
+      arch: createX86KexecArch(crashed, { arch: longMode ? "x86_64" : "i386" }),
+    });
+    crashKernel.boot();
+    const at = 0x1000000;
+    crashKernel.kexecLoad({ entry: at, crash: true, segments: [{ buf, mem: at, memsz: 0x1000 }] });
+    const withCrash = () => ({ ...crashed.snapshot(), kernel: crashKernel.snapshot() });
+    out.push({ label, snapshot: withCrash() });
+    crashKernel.panic({});
+    crashed.run({ until: "halt", maxInstructions: 100_000 });
+    out.push({ label, snapshot: withCrash() });
   }
   return out;
 }
@@ -309,9 +326,9 @@ export function expectationsMarkdown(): string {
     "Every key an `expect:` section can name, with the named bit fields of each register and",
     "their symbolic values. The tables are generated from the real snapshots of every built-in",
     "board (see [boards.md](boards.md)) with its default CPU (and an i386 on `pc-legacy`): as",
-    "powered on, after the kernel model's `boot`, after `kexec_load` and after `reboot`. How",
-    "values are matched (`{ value, mask }`, `any`, partial maps) is in",
-    "[scenario-language.md](scenario-language.md#expectations).",
+    "powered on, after the kernel model's `boot`, after `kexec_load`, after `reboot`, and with",
+    "a crash kernel loaded and after `panic`. How values are matched (`{ value, mask }`, `any`,",
+    "partial maps) is in [scenario-language.md](scenario-language.md#expectations).",
     "",
     "Paths below use `<n>` for a CPU, pin or list index: `cpu.<n>.cr0` is written",
     "`cpu: { 0: { cr0: { pg: 0 } } }`. A register with fields can be matched as a whole",
