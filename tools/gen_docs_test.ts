@@ -65,9 +65,16 @@ ${OVERRIDE_EXAMPLE}steps:
   - power_on: { image: { format: bootsector, asm: "hlt" } }
 expect: { run: { reason: halted } }
 `;
-  const file = await loadScenario(text);
-  const machine = pcMachineProvider.build(file.cases[0].scenario.machine, { trace: new Trace() });
-  const state = machine.snapshot() as { machine: { cpus: number; board: string } };
-  assert.equal(state.machine.cpus, 4);
-  assert.equal(state.machine.board, "pc-ioapic");
+  // The commented-out explicit e820 list too.
+  const explicit = text.replace(/\n  memory: .*\n  # memory: /, "\n  memory: ");
+  assert.notEqual(explicit, text);
+  for (const yaml of [text, explicit]) {
+    const file = await loadScenario(yaml);
+    const machine = pcMachineProvider.build(file.cases[0].scenario.machine, {
+      trace: new Trace(),
+    });
+    const state = machine.snapshot() as { machine: { cpus: number; board: string } };
+    assert.equal(state.machine.cpus, 4);
+    assert.equal(state.machine.board, "pc-ioapic");
+  }
 });
