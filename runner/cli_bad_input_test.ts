@@ -2,18 +2,15 @@
 // a message at the file's line and column, the right exit code and no stack trace.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "./cli.ts";
+import { runCli } from "./testdata/cli_harness.ts";
 
 const SCENARIOS = new URL("../scenarios/", import.meta.url);
 const HELLO = new URL("bootsector_hello.yaml", SCENARIOS);
 const BAD_BOOT_FLAG = new URL("image_bad_boot_flag.yaml", SCENARIOS);
 
 async function cli(args: string[]) {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) }, {
-    NO_COLOR: "1",
-  });
-  return { code, out: stdout + stderr };
+  const r = await runCli(args);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 interface Case {

@@ -1,17 +1,9 @@
 // CLI acceptance checks on copies of a bundled scenario, run on the real machine model.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "./cli.ts";
+import { runCli as cli } from "./testdata/cli_harness.ts";
 
 const HELLO = new URL("../scenarios/bootsector_hello.yaml", import.meta.url);
-
-async function cli(args: string[]) {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) }, {
-    NO_COLOR: "1",
-  });
-  return { code, stdout, stderr };
-}
 
 async function withCopy(edit: (text: string) => string, check: (file: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { HELP, main, parseCli } from "./cli.ts";
+import { HELP, parseCli } from "./cli.ts";
+import { runCli } from "./testdata/cli_harness.ts";
 import { registerMachineProvider } from "./steps.ts";
 import { fakeProvider } from "./testdata/fake_machine.ts";
 
@@ -35,18 +36,8 @@ async function corpus(): Promise<string> {
   return dir;
 }
 
-async function cli(args: string[], env: Record<string, string> = { NO_COLOR: "1" }) {
-  let stdout = "", stderr = "";
-  const code = await main(
-    args,
-    { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) },
-    env,
-    {
-      setupModule: SETUP,
-    },
-  );
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], env?: Record<string, string>) =>
+  runCli(args, { env, setupModule: SETUP });
 
 Deno.test("--help documents every option", () => {
   const opts = [
