@@ -12,17 +12,27 @@ import { IR_FIELDS } from "../hw/i8259.ts";
 import { loadScenario } from "../runner/load.ts";
 
 const root = new URL("../", import.meta.url);
+
+/** The staleness message, with the first line that differs. */
+function stale(file: string, committed: string, generated: string): string {
+  const a = committed.split("\n"), b = generated.split("\n");
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `${file} is stale: run \`deno task docs\` (line ${i + 1}: committed ${
+    JSON.stringify(a[i] ?? "<end>")
+  }, generated ${JSON.stringify(b[i] ?? "<end>")})`;
+}
 const expectations = expectationsMarkdown();
 const boardsText = boardsMarkdown();
 
 Deno.test("docs/expectations.md is up to date (run `deno task docs`)", async () => {
   const committed = await Deno.readTextFile(new URL(GENERATED_DOCS.expectations, root));
-  assert.ok(committed === expectations, "docs/expectations.md is stale: run `deno task docs`");
+  assert.ok(committed === expectations, stale("docs/expectations.md", committed, expectations));
 });
 
 Deno.test("docs/boards.md is up to date (run `deno task docs`)", async () => {
   const committed = await Deno.readTextFile(new URL(GENERATED_DOCS.boards, root));
-  assert.ok(committed === boardsText, "docs/boards.md is stale: run `deno task docs`");
+  assert.ok(committed === boardsText, stale("docs/boards.md", committed, boardsText));
 });
 
 Deno.test("the expectations reference lists every field of the real field tables", () => {
@@ -66,7 +76,7 @@ ${OVERRIDE_EXAMPLE}steps:
 expect: { run: { reason: halted } }
 `;
   // The commented-out explicit e820 list too.
-  const explicit = text.replace(/\n  memory: .*\n  # memory: /, "\n  memory: ");
+  const explicit = text.replace(/\n {2}memory: .*\n {2}# memory: /, "\n  memory: ");
   assert.notEqual(explicit, text);
   for (const yaml of [text, explicit]) {
     const file = await loadScenario(yaml);
