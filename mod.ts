@@ -48,9 +48,7 @@ export * from "./arch/x86/mod.ts";
 export * from "./kernel/mod.ts";
 export * from "./kernel/image/mod.ts";
 // Names two layers share. The runner's `RunResult`/`RunUntil`/`RunReason` (exported below) have
-// the same shape as the machine's; the machine's are also exported under `Machine*` names. The
-// local APIC's IA32_APIC_BASE field table (device view) is `APIC_BASE_FIELDS`; the CPU's view of
-// the same MSR (the `apic_base` register of `expect: cpu:`) is `CPU_APIC_BASE_FIELDS`.
+// the same shape as the machine's; the machine's are also exported under `Machine*` names.
 export type {
   RunOptions as MachineRunOptions,
   RunReason as MachineRunReason,
@@ -58,7 +56,6 @@ export type {
   RunUntil as MachineRunUntil,
 } from "./hw/mod.ts";
 export { APIC_BASE_FIELDS } from "./hw/mod.ts";
-export { APIC_BASE_FIELDS as CPU_APIC_BASE_FIELDS } from "./arch/x86/mod.ts";
 
 export { loadScenario, loadScenarioFile } from "./runner/load.ts";
 export type { LoadOptions, ScenarioCase, ScenarioFile, ScenarioStep } from "./runner/load.ts";

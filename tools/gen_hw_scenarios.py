@@ -65,6 +65,14 @@ steps:
 {body}{"".join(f"  - {st}{chr(10)}" for st in (steps or [f"run: {run}"]))}expect:
 {textwrap.indent(fix(expect), '  ')}
 """
-    open(os.path.join(OUT, name + ".yaml"), "w").write(y)
+    path = os.path.join(OUT, name + ".yaml")
+    open(path, "w").write(y)
+    WRITTEN.append(path)
+
+WRITTEN = []
 
 exec(open(os.path.join(HERE, "hw_scenarios_defs.py")).read())
+
+# The committed scenarios are `deno fmt`-clean (`deno task check`), so format what was written.
+import subprocess
+subprocess.run(["deno", "fmt", "--quiet", *WRITTEN], check=True)

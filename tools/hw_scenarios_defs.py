@@ -177,7 +177,7 @@ vermsg: db "apic version reads ", 0
   lapic:
     0: { enabled: false }
   cpu:
-    0: { apic_base: { en: 0, bsp: 1 } }""")
+    0: { apic_base: { enable: 0, bsp: 1 } }""")
 
 # 5. IMCR PIC mode ------------------------------------------------------------------------------
 write("hw_imcr_pic_mode",
@@ -878,7 +878,7 @@ m3: db "old window reads: ", 0
   lapic:
     0: { base: 0xfed00000, enabled: true }
   cpu:
-    0: { apic_base: { en: 1, bsp: 1 } }""")
+    0: { apic_base: { enable: 1, bsp: 1 } }""")
 
 # 23. APIC IDs on an EM64T SMP board -------------------------------------------------------------
 write("hw_nocona_apic_ids",

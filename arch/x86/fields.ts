@@ -77,12 +77,12 @@ export const EFLAGS_FIELDS: FieldTable = {
   id: flag(21, "CPUID available (toggles only on CPUs with CPUID)"),
 };
 
-/** IA32_APIC_BASE fields (MSR 0x1B). */
-export const APIC_BASE_FIELDS: FieldTable = {
-  bsp: flag(8, "Bootstrap processor (read-only)"),
-  en: flag(11, "Local APIC global enable"),
-  base: { lsb: 12, width: 24, doc: "APIC base physical page number" },
-};
+/**
+ * IA32_APIC_BASE fields (MSR 0x1B): one table for the one MSR, defined with the local APIC that it
+ * controls and shared by the CPU's `apic_base` register, so `expect: cpu:` and `expect: lapic:`
+ * use the same names (`bsp`, `enable`, `base`).
+ */
+export { APIC_BASE_FIELDS } from "../../hw/lapic.ts";
 
 /**
  * Segment attribute fields, in the packed form used by snapshots and `setSegment`:
