@@ -113,6 +113,21 @@ const CASES: Case[] = [
     at: '32:38: expect.cpu[0].eflagz: the state has no key eflagz (did you mean "eflags"?)',
   },
   {
+    what: "an expected value wider than its bit field",
+    from: HELLO,
+    edit: ["eflags: { if: 0,", "eflags: { if: 2,"],
+    code: 2,
+    at: "32:52: expect.cpu[0].eflags.if: 0x2 does not fit in a 1-bit field: expected at most 0x1",
+  },
+  {
+    what: "an expected value wider than its register",
+    from: HELLO,
+    edit: ["0: { state: stopped,", "0: { eip: 0x1_0000_0000, state: stopped,"],
+    code: 2,
+    at:
+      "32:13: expect.cpu[0].eip: 0x100000000 does not fit in 32 bits: expected at most 0xffffffff",
+  },
+  {
     what: "a matrix reference without a matrix",
     from: HELLO,
     edit: ["model: i486", 'model: "${cpu}"'],

@@ -115,6 +115,8 @@ function hint(word: string, candidates: Iterable<string>): string {
 interface Numeric {
   value: bigint;
   width: number;
+  /** The width is the register's or field's own (not just wide enough for the value). */
+  fixedWidth?: boolean;
   fields?: RegisterValue["fields"];
   symbols?: Readonly<Record<string, number>>;
 }
@@ -179,6 +181,7 @@ class Matcher {
         value: actual.value,
         width: actual.width,
         fields: actual.fields,
+        fixedWidth: true,
       }, path);
     }
     if (typeof actual === "bigint" || typeof actual === "number") {
@@ -337,7 +340,12 @@ class Matcher {
         );
       }
       const v = (actual.value >> BigInt(field.lsb)) & ((1n << BigInt(field.width)) - 1n);
-      this.numeric(e, { value: v, width: field.width, symbols: field.values }, [...path, name]);
+      this.numeric(e, {
+        value: v,
+        width: field.width,
+        symbols: field.values,
+        fixedWidth: true,
+      }, [...path, name]);
     }
   }
 
@@ -361,6 +369,16 @@ class Matcher {
   ): void {
     const got = mask === undefined ? actual.value : actual.value & mask;
     const want = mask === undefined ? expected : expected & mask;
+    if (actual.fixedWidth && want >> BigInt(actual.width) !== 0n) {
+      // No state can ever match: the scenario is wrong, not the machine.
+      this.error(
+        path,
+        `${formatHex(want, 0)} does not fit in ${
+          actual.width === 1 ? "a 1-bit field" : `${actual.width} bits`
+        }: expected at most ${formatHex((1n << BigInt(actual.width)) - 1n, 0)}`,
+        false,
+      );
+    }
     if (got !== want) {
       const w = actual.width;
       this.fail(
