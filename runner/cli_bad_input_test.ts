@@ -125,7 +125,7 @@ const CASES: Case[] = [
     edit: ["0: { state: stopped,", "0: { eip: 0x1_0000_0000, state: stopped,"],
     code: 2,
     at:
-      "32:13: expect.cpu[0].eip: 0x100000000 does not fit in 32 bits: expected at most 0xffffffff",
+      "32:15: expect.cpu[0].eip: 0x100000000 does not fit in 32 bits: expected at most 0xffffffff",
   },
   {
     what: "a matrix reference without a matrix",
