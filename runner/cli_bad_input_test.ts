@@ -113,6 +113,13 @@ const CASES: Case[] = [
     at: '32:38: expect.cpu[0].eflagz: the state has no key eflagz (did you mean "eflags"?)',
   },
   {
+    what: "a number where the state is text",
+    from: HELLO,
+    edit: ["0: { state: stopped,", "0: { state: 5,"],
+    code: 2,
+    at: '32:17: expect.cpu[0].state: 0x5 is a number, but this state is text (now "stopped")',
+  },
+  {
     what: "an expected value wider than its bit field",
     from: HELLO,
     edit: ["eflags: { if: 0,", "eflags: { if: 2,"],

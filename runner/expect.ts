@@ -265,6 +265,16 @@ class Matcher {
       }
       return;
     }
+    if (typeof actual === "string" && typeof expected === "bigint") {
+      // A text state (run state, mode, reason) never equals a number: the scenario is wrong.
+      this.error(
+        path,
+        `${formatHex(expected, 0)} is a number, but this state is text (now ${
+          JSON.stringify(actual)
+        })`,
+        false,
+      );
+    }
     if (expected !== actual) {
       this.fail(path, "Mismatch", render(expected), render(actual));
     }
