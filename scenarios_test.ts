@@ -5,6 +5,12 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { registerScenarios } from "./mod.ts";
 
-await registerScenarios(new URL("./scenarios/", import.meta.url));
+const registered = await registerScenarios(new URL("./scenarios/", import.meta.url));
+
+// A moved or emptied corpus must fail here instead of passing as "no scenario tests".
+Deno.test("the bundled scenario corpus is registered", () => {
+  assert.ok(registered >= 100, `only ${registered} scenario files found under scenarios/`);
+});
