@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { createX86Cpu, type X86Cpu } from "./cpu.ts";
 import { createTestEnv, enterFlat32, enterLong64, type TestEnv } from "./test_env.ts";
 import { ALU_VECTORS } from "./alu_vectors.ts";
@@ -44,4 +44,6 @@ Deno.test("x86 ALU: Unicorn vectors (registers and defined flags)", () => {
     }
   }
   assertEquals(failures.slice(0, 20), [], `${failures.length} of ${ALU_VECTORS.length} failed`);
+  // 2920 vectors when generated; a truncated or empty vector file must not pass.
+  assert(ALU_VECTORS.length >= 2900, `only ${ALU_VECTORS.length} ALU vectors`);
 });

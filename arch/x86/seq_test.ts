@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { createX86Cpu } from "./cpu.ts";
 import { createTestEnv, enterFlat32, enterLong64 } from "./test_env.ts";
 import { SEQ_VECTORS } from "./seq_vectors.ts";
@@ -40,4 +40,6 @@ Deno.test("x86: random instruction sequences match Unicorn (registers, flags, me
     if (problems.length) failures.push(`#${n} (${v.bits}): ${problems.join("; ")}\n${v.src}`);
   }
   assertEquals(failures.slice(0, 3), [], `${failures.length} of ${SEQ_VECTORS.length} differ`);
+  // 600 sequences when generated; a truncated or empty vector file must not pass.
+  assert(SEQ_VECTORS.length >= 600, `only ${SEQ_VECTORS.length} sequences`);
 });
