@@ -69,8 +69,6 @@ import {
   ACC_X,
   FAULT,
   SEG_CS,
-  SEG_DS,
-  SEG_ES,
   SEG_FS,
   SEG_GS,
   SEG_LDTR,
@@ -78,21 +76,7 @@ import {
   SEG_TR,
   TLB_SIZE,
 } from "./cpu_constants.ts";
-export {
-  ACC_R,
-  ACC_W,
-  ACC_X,
-  FAULT,
-  SEG_CS,
-  SEG_DS,
-  SEG_ES,
-  SEG_FS,
-  SEG_GS,
-  SEG_LDTR,
-  SEG_SS,
-  SEG_TR,
-  TLB_SIZE,
-};
+export * from "./cpu_constants.ts";
 const TLB_MASK = TLB_SIZE - 1;
 
 /** A disassembler for trace messages: returns text such as `mov cr4, eax`. */
