@@ -43,6 +43,13 @@ const CASES: Case[] = [
     at: "17:27: asm: Expected an expression but found end of line",
   },
   {
+    what: "invalid asm in a quoted scalar (reported at the scalar, with the asm line)",
+    from: new URL("testdata/quoted_asm.yaml", import.meta.url),
+    edit: ["nop", "frob eax"],
+    code: 2,
+    at: "7:52: asm (line 3, column 2 of the asm text): Unknown instruction: frob",
+  },
+  {
     what: "unknown board",
     from: HELLO,
     edit: ["board: pc-legacy", "board: pc-legasy"],
@@ -96,7 +103,7 @@ const CASES: Case[] = [
     from: HELLO,
     edit: ["max_instructions: 10_000", "max_instructions: 0"],
     code: 2,
-    at: "28:10: steps[1].run: Instruction budget must be a positive integer: 0",
+    at: "28:43: steps[1].run.max_instructions: Value too small: 0: expected at least 1",
   },
   {
     what: "an expectation on a CPU the machine does not have",

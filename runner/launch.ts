@@ -2,9 +2,10 @@
  * Least-privilege launcher for `deno task scenario`. It reads nothing itself: it computes the
  * permissions the command line needs and re-runs `runner/cli.ts` with exactly those:
  *
- * - read: the project directory and each named target (a glob grants its fixed leading
- *   directory); a scenario that `extends:` or loads a file elsewhere fails with a clear
- *   "no read access" error;
+ * - read: the project directory and each named target (a named scenario file grants its
+ *   directory, so the images and `extends:` bases beside a copied scenario work; a glob grants
+ *   its fixed leading directory); a scenario that `extends:` or loads a file elsewhere fails
+ *   with a clear "no read access" error;
  * - write: only the files named by `--junit-path` and `--trace`;
  * - env: only NO_COLOR, GITHUB_ACTIONS, TERM (and LOG_TOKENS, LOG_STREAM, which `npm:yaml` reads);
  * - no network, no subprocesses, no FFI; never a prompt.
@@ -45,7 +46,7 @@ export interface ScenarioPermissions {
  * ```ts
  * import { scenarioPermissions } from "./launch.ts";
  * const p = scenarioPermissions(["x/a.yaml", "--junit-path", "r.xml"], { cwd: "/w", project: "/p" });
- * p.read; // ["/p", "/w/x/a.yaml"]
+ * p.read; // ["/p", "/w/x"]
  * p.write; // ["/w/r.xml"]
  * ```
  */
@@ -82,6 +83,8 @@ export function scenarioPermissions(
       const fixed = target.slice(0, glob);
       const dir = fixed.includes("/") ? fixed.slice(0, fixed.lastIndexOf("/")) || "/" : ".";
       read.push(abs(dir));
+    } else if (/\.ya?ml$/i.test(target)) {
+      read.push(dirname(abs(target)));
     } else {
       read.push(abs(target));
     }

@@ -5,7 +5,8 @@ import { SCENARIO_ENV, scenarioPermissions } from "./launch.ts";
 Deno.test("scenarioPermissions grants the project, named targets and report files only", () => {
   const table: [string[], { read: string[]; write: string[] }][] = [
     [["all"], { read: ["/p"], write: [] }],
-    [["a.yaml", "/abs/dir"], { read: ["/p", "/w/a.yaml", "/abs/dir"], write: [] }],
+    [["a.yaml", "/abs/dir"], { read: ["/p", "/w", "/abs/dir"], write: [] }],
+    [["../c/b.yml"], { read: ["/p", "/c"], write: [] }],
     [["x/**/*.yaml"], { read: ["/p", "/w/x"], write: [] }],
     [["*.yaml"], { read: ["/p", "/w"], write: [] }],
     [["all", "--junit-path", "out/r.xml", "--trace=t.log"], {
@@ -53,6 +54,17 @@ Deno.test("the scenario task runs with least privilege: no read outside named pa
     const r = await task(["child.yaml", "--reporter", "tap", "--junit-path", "r.xml"], dir);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout, /No read access to .*_base\.yaml/, r.stderr);
+    // A base beside the named scenario is readable: its directory is granted.
+    await Deno.writeTextFile(
+      join(dir, "_near.yaml"),
+      await Deno.readTextFile(join(other, "_base.yaml")),
+    );
+    await Deno.writeTextFile(
+      join(dir, "near.yaml"),
+      "extends: ./_near.yaml\nname: near\nsteps: [ { run: { max_instructions: 1 } } ]\nexpect: { run: { reason: halted } }\n",
+    );
+    const rn = await task(["near.yaml", "--list"], dir);
+    assert.equal(rn.code, 0, rn.stdout + rn.stderr);
     // The requested report file was written.
     assert.match(await Deno.readTextFile(join(dir, "r.xml")), /<testsuites/);
     // Naming the other directory grants it.

@@ -60,12 +60,20 @@ function u64(description: string, bits = 64) {
   }) as unknown as z.ZodType<bigint, unknown>;
 }
 
-/** A small unsigned count as `number` (at most `max`). */
-function count(description: string, max = Number.MAX_SAFE_INTEGER) {
+/** A small unsigned count as `number` (from `min` to `max`). */
+function count(description: string, max = Number.MAX_SAFE_INTEGER, min = 0) {
   return z.any().transform((v, ctx) => {
-    const r = intTransform(BigInt(max), `the range 0..${max}`)(v, ctx);
+    const r = intTransform(BigInt(max), `the range ${min}..${max}`)(v, ctx);
+    if (typeof r === "bigint" && r < BigInt(min)) {
+      ctx.issues.push({
+        code: "custom",
+        input: v,
+        message: issueMessage(`Value too small: ${r}`, `at least ${min}`),
+      });
+      return z.NEVER;
+    }
     return typeof r === "bigint" ? Number(r) : r;
-  }).meta({ "x-integer": true, "x-max": max, description }) as unknown as z.ZodType<
+  }).meta({ "x-integer": true, "x-max": max, "x-min": min, description }) as unknown as z.ZodType<
     number,
     unknown
   >;
@@ -272,7 +280,11 @@ const runStep = z.strictObject({
     description: "Stop condition (default halt): halt (the BSP halts), all-halted, exit " +
       "(debug port 0xF4), shutdown (triple fault), budget (run the whole budget).",
   }),
-  max_instructions: count("Instruction budget; reaching it before `until` is a failure."),
+  max_instructions: count(
+    "Instruction budget (at least 1); reaching it before `until` is a failure.",
+    Number.MAX_SAFE_INTEGER,
+    1,
+  ),
   expect_error: errnoName.optional(),
 }).meta({ description: "Run the machine's CPUs." });
 
@@ -820,9 +832,11 @@ export function scenarioJsonSchema(): Record<string, unknown> {
       if (j["x-integer"]) {
         const choices = j["x-enum"] as number[] | undefined;
         const max = j["x-max"] as number | undefined;
+        const min = j["x-min"] as number | undefined;
         delete j["x-integer"];
         delete j["x-enum"];
         delete j["x-max"];
+        delete j["x-min"];
         delete j.type;
         if (choices) Object.assign(j, { enum: choices });
         else {
@@ -830,6 +844,7 @@ export function scenarioJsonSchema(): Record<string, unknown> {
           if (max !== undefined && max < Number.MAX_SAFE_INTEGER) {
             Object.assign(int.anyOf[0], { maximum: max });
           }
+          if (min !== undefined && min > 0) Object.assign(int.anyOf[0], { minimum: min });
           Object.assign(j, int);
         }
       }

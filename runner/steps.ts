@@ -453,7 +453,7 @@ export function createStepContext(c: ScenarioCase, options: StepContextOptions):
           const why = e instanceof Deno.errors.NotFound
             ? "file not found"
             : e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
-            ? "no read access (name the file on the command line or grant --allow-read)"
+            ? "no read access (put it beside the scenario, or name its directory on the command line)"
             : (e as Error).message;
           ctx.fail(`Image file ${filePath}: ${why}`, [...path, "file"]);
         }
@@ -464,7 +464,12 @@ export function createStepContext(c: ScenarioCase, options: StepContextOptions):
           [...path, "asm"],
         );
       }
-      const text = c.positions.get([...path, "asm"])?.text ?? c.positions.valueAt([...path, "asm"]);
+      // A literal block (`asm: |`) maps asm lines 1:1 onto file lines; a quoted, plain or folded
+      // scalar (escapes, folding) does not, so its errors are reported at the scalar's text with
+      // the asm line and column.
+      const asmPos = c.positions.get([...path, "asm"]);
+      const block = asmPos?.literal ? asmPos.text : undefined;
+      const text = block ?? asmPos?.text ?? c.positions.valueAt([...path, "asm"]);
       const arch = image.arch ?? (c.scenario.machine.board.startsWith("gamecube") ? "ppc" : "i386");
       const defaultOrg = image.format === "bootsector" ? 0x7c00n : image.load ?? 0n;
       try {
@@ -473,15 +478,23 @@ export function createStepContext(c: ScenarioCase, options: StepContextOptions):
           bits: (image.bits ?? (image.format === "bootsector" ? 16 : 32)) as 16 | 32 | 64,
           org: image.org ?? defaultOrg,
           file: text.file,
-          lineOffset: text.line - 1,
-          columnOffset: text.column - 1,
+          lineOffset: block ? block.line - 1 : 0,
+          columnOffset: block ? block.column - 1 : 0,
         }).bytes;
       } catch (e) {
         const err = e as { line?: unknown; column?: unknown; detail?: unknown; message?: string };
         if (typeof err.line === "number" && typeof err.column === "number") {
+          const detail = typeof err.detail === "string" ? err.detail : err.message;
+          if (block) {
+            throw new ScenarioLoadError(`asm: ${detail}`, {
+              file: text.file,
+              line: err.line,
+              column: err.column,
+            });
+          }
           throw new ScenarioLoadError(
-            `asm: ${typeof err.detail === "string" ? err.detail : err.message}`,
-            { file: text.file, line: err.line, column: err.column },
+            `asm (line ${err.line}, column ${err.column} of the asm text): ${detail}`,
+            text,
           );
         }
         throw e;

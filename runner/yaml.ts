@@ -40,6 +40,8 @@ export interface NodePosition {
   readonly key?: SourcePosition;
   /** Position of the first character of a scalar's text (a block scalar's first content line). */
   readonly text?: SourcePosition;
+  /** True for a literal block scalar (`|`): its text lines map one to one onto file lines. */
+  readonly literal?: boolean;
 }
 
 /**
@@ -247,7 +249,12 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
     if (!viaAlias) positions.set(path, { value: pos(start), key });
     if (isScalar(n)) {
       if (!viaAlias && typeof n.value === "string") {
-        positions.set(path, { value: pos(start), key, text: textStart(n, start) });
+        positions.set(path, {
+          value: pos(start),
+          key,
+          text: textStart(n, start),
+          literal: n.type === "BLOCK_LITERAL",
+        });
       }
       const v = n.value;
       if (v === null || v === undefined) return null;
