@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { PhysicalMemory } from "../hw/memory.ts";
 import { IoBus } from "../hw/io_bus.ts";
 import { MmioBus } from "../hw/mmio_bus.ts";
@@ -453,6 +453,24 @@ Deno.test("kimage_add_entry: chains indirection pages (1023 slots on i386, 511 o
     assertEquals(relocate(s.memory, img, "2.6.13"), pagesN);
     assertEquals(s.memory.readBytes(0x100000, pagesN * 4096), data(pagesN * 4096));
   }
+});
+
+Deno.test("for_each_kimage_entry: a corrupted list that loops ends with an error, not a hang", () => {
+  const s = setup({ version: "2.6.13", limits: I386 });
+  const pagesN = 1023 + 10;
+  const r = s.kexec.load({
+    entry: 0,
+    segments: [{ buf: data(pagesN * 4096), mem: 0x100000, memsz: pagesN * 4096 }],
+  });
+  assertEquals(r.errno, 0, r.reason);
+  const img = s.kexec.state.image!;
+  assertEquals([...img.entries()].length > pagesN, true);
+  // Point the second indirection page's first slot back at the first indirection page.
+  s.memory.write32(img.indirectionPages[1], img.indirectionPages[0] | IND_INDIRECTION);
+  throws(
+    () => [...img.entries()],
+    (e: unknown) => e instanceof RangeError && /loops back to indirection page/.test(e.message),
+  );
 });
 
 Deno.test("kimage_alloc_page: destination pages are parked, reused and swapped", () => {

@@ -192,11 +192,21 @@ export class Kimage {
   /** for_each_kimage_entry: every (slot, entry) until 0 or IND_DONE, following indirections. */
   *entries(): Generator<[Slot, number]> {
     let slot: Slot = "head";
+    // Linux would spin forever on a list that loops (guest memory corrupted); the model stops
+    // with an error instead, so a run always ends.
+    const visited = new Set<number>();
     for (;;) {
       const e = this.readSlot(slot);
       if (e === 0 || (e & IND_DONE) !== 0) return;
       yield [slot, e];
-      slot = (e & IND_INDIRECTION) !== 0 ? pageOf(e) : this.#next(slot);
+      if ((e & IND_INDIRECTION) !== 0) {
+        const page = pageOf(e);
+        if (visited.has(page)) {
+          throw new RangeError(`Entry list loops back to indirection page 0x${page.toString(16)}`);
+        }
+        visited.add(page);
+        slot = page;
+      } else slot = this.#next(slot);
     }
   }
 
