@@ -310,12 +310,104 @@ export interface MpTables extends MpConfig {
   configAddr: number;
 }
 
+/** An MP floating pointer structure (MP spec 1.4 §4.1) decoded from guest memory. */
+export interface MpFloatingPointer {
+  /** Address of the 16-byte structure. */
+  addr: number;
+  /** PHYSICAL ADDRESS POINTER: the configuration table, 0 when there is none. */
+  configAddr: number;
+  /** SPEC_REV: 1 for spec 1.1, 4 for spec 1.4 (the decoder does not judge it). */
+  specRev: number;
+  /** MP FEATURE INFORMATION BYTE 1: a default configuration number, 0 when a table is present. */
+  defaultConfig: number;
+  /** IMCRP: the board has an IMCR and boots in PIC mode (feature byte 2 bit 7). */
+  imcr: boolean;
+}
+
+/** Why 16 bytes of guest memory are not a valid MP floating pointer. */
+export interface MpFloatingPointerInvalid {
+  /** Address that was decoded. */
+  addr: number;
+  /** What is wrong, in sentence case: `no "_MP_" signature`, `length 2 (expected 1 paragraph)`, `bad checksum`. */
+  invalid: string;
+}
+
 /**
- * Search guest memory for the MP floating pointer the way Linux does (`0`-`0x3FF`, 639 KiB,
- * `0xF0000`-`0xFFFFF`, the first KiB of the EBDA, then the last KiB of base memory as the BDA
- * gives it; 16-byte boundaries; a candidate counts only with a valid checksum) and decode the configuration table. Returns `undefined`
- * when there is no floating pointer; throws {@linkcode MpTableError} for a configuration table
- * with a bad signature or checksum.
+ * Decode the MP floating pointer structure at `addr`: the `"_MP_"` signature, a length of one
+ * 16-byte paragraph and a zero byte sum make it valid; the pointer, spec revision and feature
+ * bytes are returned as they are, so a scan can add its own checks (Linux also wants spec
+ * revision 1 or 4). Reads the bytes through the memory accessors, as a kernel would.
+ *
+ * @example
+ * ```ts
+ * import { PhysicalMemory } from "./memory.ts";
+ * import { decodeMpFloatingPointer, writeMpTables } from "./firmware.ts";
+ * const mem = new PhysicalMemory({ addressSpace: 2 ** 32 });
+ * decodeMpFloatingPointer(mem, 0x9fc00); // { addr: 0x9fc00, invalid: 'no "_MP_" signature' }
+ * writeMpTables(mem, {
+ *   imcr: true, lapicAddress: 0xfee00000, oemId: "OEM", productId: "BOARD", processors: [],
+ *   buses: [{ id: 0, type: "ISA" }], ioApics: [], ioInterrupts: [], localInterrupts: [],
+ * });
+ * decodeMpFloatingPointer(mem, 0x9fc00);
+ * // { addr: 0x9fc00, configAddr: 0x9fc10, specRev: 4, defaultConfig: 0, imcr: true }
+ * ```
+ */
+export function decodeMpFloatingPointer(
+  memory: PhysicalMemory,
+  addr: number,
+): MpFloatingPointer | MpFloatingPointerInvalid {
+  if (memory.read32(addr) !== 0x5f504d5f) return { addr, invalid: 'no "_MP_" signature' };
+  const fp = memory.readBytes(addr, 16);
+  if (fp[8] !== 1) return { addr, invalid: `length ${fp[8]} (expected 1 paragraph)` };
+  if (checksum(fp) !== 0) return { addr, invalid: "bad checksum" };
+  return {
+    addr,
+    configAddr: (fp[4] | (fp[5] << 8) | (fp[6] << 16) | (fp[7] << 24)) >>> 0,
+    specRev: fp[9],
+    defaultConfig: fp[11],
+    imcr: (fp[12] & 0x80) !== 0,
+  };
+}
+
+/**
+ * The MP tables a valid floating pointer leads to: its IMCR flag plus the configuration table at
+ * its pointer, or no entries (and the architectural local APIC address) when the pointer is 0.
+ * Throws {@linkcode MpTableError} for a configuration table with a bad signature or checksum.
+ *
+ * @example
+ * ```ts
+ * import { PhysicalMemory } from "./memory.ts";
+ * import { readMpTables } from "./firmware.ts";
+ * const mem = new PhysicalMemory({ addressSpace: 2 ** 32 });
+ * readMpTables(mem, { addr: 0xf0000, configAddr: 0, specRev: 4, defaultConfig: 0, imcr: true })
+ *   .processors; // []
+ * ```
+ */
+export function readMpTables(memory: PhysicalMemory, pointer: MpFloatingPointer): MpTables {
+  const base: MpTables = {
+    floatingAddr: pointer.addr,
+    configAddr: pointer.configAddr,
+    imcr: pointer.imcr,
+    lapicAddress: 0xfee00000,
+    oemId: "",
+    productId: "",
+    processors: [],
+    buses: [],
+    ioApics: [],
+    ioInterrupts: [],
+    localInterrupts: [],
+  };
+  if (pointer.configAddr === 0) return base;
+  return { ...base, ...parseMpConfig(memory, pointer.configAddr) };
+}
+
+/**
+ * Search guest memory for the MP floating pointer as the MP spec and Linux together look for it
+ * (`0`-`0x3FF`, 639 KiB, `0xF0000`-`0xFFFFF`, the first KiB of the EBDA, then the last KiB of base
+ * memory as the BDA gives it; 16-byte boundaries; the first candidate that
+ * {@linkcode decodeMpFloatingPointer} finds valid counts) and decode the configuration table.
+ * Returns `undefined` when there is no floating pointer; throws {@linkcode MpTableError} for a
+ * configuration table with a bad signature or checksum.
  *
  * @example
  * ```ts
@@ -333,25 +425,9 @@ export function findMpTables(memory: PhysicalMemory): MpTables | undefined {
   areas.push([baseKiB * 1024 - 0x400, 0x400]);
   for (const [start, len] of areas) {
     for (let a = start & ~15; a < start + len; a += 16) {
-      if (memory.read32(a) !== 0x5f504d5f) continue; // "_MP_"
-      const fp = memory.readBytes(a, 16);
-      if (fp[8] !== 1 || checksum(fp) !== 0) continue;
-      const configAddr = memory.read32(a + 4);
-      const base: MpTables = {
-        floatingAddr: a,
-        configAddr,
-        imcr: (fp[12] & 0x80) !== 0,
-        lapicAddress: 0xfee00000,
-        oemId: "",
-        productId: "",
-        processors: [],
-        buses: [],
-        ioApics: [],
-        ioInterrupts: [],
-        localInterrupts: [],
-      };
-      if (configAddr === 0) return base;
-      return { ...base, ...parseMpConfig(memory, configAddr) };
+      const fp = decodeMpFloatingPointer(memory, a);
+      if ("invalid" in fp) continue;
+      return readMpTables(memory, fp);
     }
   }
   return undefined;

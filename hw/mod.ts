@@ -150,6 +150,7 @@ export type {
 export {
   BIOS_ROM_BASE,
   BOOTSECTOR_ADDR,
+  decodeMpFloatingPointer,
   E820_COPY_ADDR,
   encodeMpTables,
   findMpTables,
@@ -159,10 +160,13 @@ export {
   MpTableError,
   parseMpConfig,
   readE820Copy,
+  readMpTables,
   writeMpTables,
 } from "./firmware.ts";
 export type {
   MpConfig,
+  MpFloatingPointer,
+  MpFloatingPointerInvalid,
   MpInterruptFlags,
   MpInterruptType,
   MpIoInterrupt,

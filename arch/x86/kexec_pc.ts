@@ -10,7 +10,7 @@
  */
 
 import type { KernelMachine } from "../../kernel/arch.ts";
-import { type MpTables, parseMpConfig } from "../../hw/firmware.ts";
+import { decodeMpFloatingPointer, type MpTables, readMpTables } from "../../hw/firmware.ts";
 import type { PhysicalMemory } from "../../hw/memory.ts";
 
 /** Local APIC register offsets. */
@@ -360,9 +360,10 @@ export function findIsaIrqPin(mp: MpTables | undefined, irq: number, type: strin
 
 /**
  * find_smp_config as the 2.6 kernels scan: [0, 1 KiB), [639 KiB, 640 KiB), [0xF0000, 1 MiB),
- * then the first KiB of the EBDA (segment at 0x40E); a candidate needs "_MP_", length 1, spec
- * revision 1 or 4 and a zero checksum. Then the configuration table is decoded (a broken one
- * counts as none, with the error returned for the trace).
+ * then the first KiB of the EBDA (segment at 0x40E); a candidate needs "_MP_", length 1 and a
+ * zero checksum (`decodeMpFloatingPointer`) and, as smp_scan_config adds, spec revision 1 or 4.
+ * Then the configuration table is decoded (a broken one counts as none, with the error returned
+ * for the trace).
  */
 export function findSmpConfig(memory: PhysicalMemory): { mp?: MpTables; error?: string } {
   const areas: [number, number][] = [[0, 0x400], [639 * 0x400, 0x400], [0xf0000, 0x10000]];
@@ -370,28 +371,10 @@ export function findSmpConfig(memory: PhysicalMemory): { mp?: MpTables; error?: 
   if (ebda) areas.push([ebda, 0x400]);
   for (const [start, len] of areas) {
     for (let a = start; a + 16 <= start + len; a += 16) {
-      if (memory.read32(a) !== 0x5f504d5f) continue;
-      const fp = memory.readBytes(a, 16);
-      let sum = 0;
-      for (const b of fp) sum = (sum + b) & 0xff;
-      if (fp[8] !== 1 || sum !== 0 || (fp[9] !== 1 && fp[9] !== 4)) continue;
-      const configAddr = memory.read32(a + 4);
-      const base: MpTables = {
-        floatingAddr: a,
-        configAddr,
-        imcr: (fp[12] & 0x80) !== 0,
-        lapicAddress: 0xfee00000,
-        oemId: "",
-        productId: "",
-        processors: [],
-        buses: [],
-        ioApics: [],
-        ioInterrupts: [],
-        localInterrupts: [],
-      };
-      if (configAddr === 0) return { mp: base };
+      const fp = decodeMpFloatingPointer(memory, a);
+      if ("invalid" in fp || (fp.specRev !== 1 && fp.specRev !== 4)) continue;
       try {
-        return { mp: { ...base, ...parseMpConfig(memory, configAddr) } };
+        return { mp: readMpTables(memory, fp) };
       } catch (e) {
         return { error: (e as Error).message };
       }
