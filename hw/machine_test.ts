@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { CpuCore, CpuEnvironment, CpuModelInfo, CpuRunState, CpuStopReason } from "./cpu.ts";
 import { findMpTables, readE820Copy } from "./firmware.ts";
 import { MachineError } from "./machine.ts";
 import type { Machine } from "./machine.ts";
@@ -8,123 +7,7 @@ import { decodeE820Table } from "./memory_map.ts";
 import { buildMachine, type MachineConfig } from "./platforms.ts";
 import { RegisterValue } from "./fields.ts";
 import type { Snapshot } from "./fields.ts";
-
-const INFO: Record<string, CpuModelInfo> = {
-  i486: {
-    name: "i486",
-    arch: "x86",
-    maxPhysAddr: 32,
-    longMode: false,
-    hasLocalApic: false,
-    threadsPerPackage: 1,
-  },
-  "pentium4-xeon": {
-    name: "pentium4-xeon",
-    arch: "x86",
-    maxPhysAddr: 36,
-    longMode: false,
-    hasLocalApic: true,
-    lapicVersion: 0x00050014,
-    apicIdBits: 8,
-    threadsPerPackage: 2,
-    signature: 0x0f27,
-    featureFlags: 0x3febfbff,
-  },
-  pentium: {
-    name: "pentium",
-    arch: "x86",
-    maxPhysAddr: 32,
-    longMode: false,
-    hasLocalApic: true,
-    lapicVersion: 0x00030010,
-    apicIdBits: 4,
-    threadsPerPackage: 1,
-  },
-  opteron: {
-    name: "opteron",
-    arch: "x86",
-    maxPhysAddr: 40,
-    longMode: true,
-    hasLocalApic: true,
-    lapicVersion: 0x00040010,
-    apicIdBits: 8,
-    threadsPerPackage: 1,
-  },
-};
-
-/** One scripted "instruction" of the test double. */
-type Op = (cpu: FakeCpu) => void;
-
-/**
- * Test double for CpuCore (unit tests of the machine only): runs a list of JS operations, one per
- * instruction, takes interrupts when INTR is high and `ifFlag` is set (recording the vectors), and
- * models HLT / wait-for-SIPI / shutdown states. `retired` counts live, like a real core.
- */
-class FakeCpu implements CpuCore {
-  readonly index: number;
-  runState: CpuRunState;
-  retired = 0;
-  lastStop: CpuStopReason = "budget";
-  ifFlag = true;
-  intr = false;
-  pc = 0;
-  readonly vectors: number[] = [];
-  readonly nmis: number[] = [];
-  sipiVector = -1;
-  #exit = false;
-  readonly env: CpuEnvironment;
-  program: Op[];
-
-  constructor(env: CpuEnvironment, program: Op[]) {
-    this.env = env;
-    this.index = env.index;
-    this.program = program;
-    this.runState = env.index === 0 ? "running" : "wait-for-sipi";
-  }
-
-  run(budget: number): number {
-    this.#exit = false;
-    if (this.runState === "halted" && this.intr && this.ifFlag) this.runState = "running";
-    if (this.runState !== "running") return 0;
-    let n = 0;
-    while (n < budget) {
-      if (this.intr && this.ifFlag) this.vectors.push(this.env.pins.acknowledge());
-      if (this.pc >= this.program.length) {
-        this.runState = "stopped";
-        break;
-      }
-      this.program[this.pc++](this);
-      n++;
-      this.retired++;
-      if (this.runState !== "running" || this.#exit) break;
-    }
-    this.lastStop = this.runState === "running"
-      ? (this.#exit ? "exit-requested" : "budget")
-      : "halted";
-    return n;
-  }
-  requestExit(): void {
-    this.#exit = true;
-  }
-  setIntr(level: boolean): void {
-    this.intr = level;
-  }
-  nmi(): void {
-    this.nmis.push(this.retired);
-  }
-  init(): void {
-    this.pc = 0;
-    this.runState = this.index === 0 ? "running" : "wait-for-sipi";
-  }
-  sipi(vector: number): void {
-    if (this.runState !== "wait-for-sipi") return;
-    this.sipiVector = vector;
-    this.runState = "running";
-  }
-  snapshot(): Snapshot {
-    return { state: this.runState, pc: this.pc, retired: this.retired };
-  }
-}
+import { FakeCpu, fakeCpuOptions, type Op } from "./testdata/fake_cpu.ts";
 
 // Operations.
 const outb = (port: number, value: number): Op => (c) => c.env.io.write(port, 1, value);
@@ -144,18 +27,14 @@ function build(
 ): { m: Machine; cpu: FakeCpu[] } {
   const cpus: FakeCpu[] = [];
   const model = config.cpu?.model;
-  const m = buildMachine(config, {
-    cpu: (name) =>
-      INFO[name] === undefined ? undefined : {
-        info: INFO[name],
-        factory: (env) => {
-          const c = new FakeCpu(env, programs[env.index] ?? []);
-          cpus.push(c);
-          return c;
-        },
-      },
-    models: Object.keys(INFO),
-  });
+  const m = buildMachine(
+    config,
+    fakeCpuOptions((env) => {
+      const c = new FakeCpu(env, programs[env.index] ?? []);
+      cpus.push(c);
+      return c;
+    }),
+  );
   assert.equal(m.cpuModel.name, model ?? m.cpuModel.name);
   return { m, cpu: cpus };
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { CpuCore, CpuEnvironment, CpuModelInfo } from "./cpu.ts";
 import {
   boardCpuModel,
   BoardError,
@@ -8,89 +7,10 @@ import {
   closest,
   type MachineConfig,
   planMachine,
-  type ResolvedCpu,
 } from "./platforms.ts";
+import { fakeCpuOptions, idleCpu, X86_MODEL_INFO } from "./testdata/fake_cpu.ts";
 
-/** CPU model facts as in arch/x86/models.ts (copied so this test does not import arch/). */
-const MODELS: Record<string, CpuModelInfo> = {
-  i386: {
-    name: "i386",
-    arch: "x86",
-    maxPhysAddr: 32,
-    longMode: false,
-    hasLocalApic: false,
-    threadsPerPackage: 1,
-  },
-  i486: {
-    name: "i486",
-    arch: "x86",
-    maxPhysAddr: 32,
-    longMode: false,
-    hasLocalApic: false,
-    threadsPerPackage: 1,
-  },
-  pentium: {
-    name: "pentium",
-    arch: "x86",
-    maxPhysAddr: 32,
-    longMode: false,
-    hasLocalApic: true,
-    lapicVersion: 0x00030010,
-    apicIdBits: 4,
-    threadsPerPackage: 1,
-  },
-  "pentium4-xeon": {
-    name: "pentium4-xeon",
-    arch: "x86",
-    maxPhysAddr: 36,
-    longMode: false,
-    hasLocalApic: true,
-    lapicVersion: 0x00050014,
-    apicIdBits: 8,
-    threadsPerPackage: 2,
-  },
-  "xeon-nocona": {
-    name: "xeon-nocona",
-    arch: "x86",
-    maxPhysAddr: 36,
-    longMode: true,
-    hasLocalApic: true,
-    lapicVersion: 0x00050014,
-    apicIdBits: 8,
-    threadsPerPackage: 2,
-  },
-  opteron: {
-    name: "opteron",
-    arch: "x86",
-    maxPhysAddr: 40,
-    longMode: true,
-    hasLocalApic: true,
-    lapicVersion: 0x00040010,
-    apicIdBits: 8,
-    threadsPerPackage: 1,
-  },
-};
-
-/** A CPU that never runs (validation and firmware tests only). */
-function idleCpu(env: CpuEnvironment): CpuCore {
-  return {
-    index: env.index,
-    runState: env.index === 0 ? "halted" : "wait-for-sipi",
-    retired: 0,
-    lastStop: "halted",
-    run: () => 0,
-    requestExit() {},
-    setIntr() {},
-    nmi() {},
-    init() {},
-    sipi() {},
-    snapshot: () => ({}),
-  };
-}
-
-const resolve = (model: string): ResolvedCpu | undefined =>
-  MODELS[model] ? { factory: idleCpu, info: MODELS[model], signature: 0xf27 } : undefined;
-const options = { cpu: resolve, models: Object.keys(MODELS) };
+const options = fakeCpuOptions(idleCpu);
 
 Deno.test("every built-in board builds with its defaults", () => {
   for (const name of Object.keys(boards)) {
@@ -249,7 +169,7 @@ Deno.test("a resolved CPU that differs from cpu.model is refused", () => {
   assert.throws(
     () =>
       planMachine({ board: "pc-legacy", cpu: { model: "i386" } }, {
-        cpu: { factory: idleCpu, info: MODELS.i486 },
+        cpu: { factory: idleCpu, info: X86_MODEL_INFO.i486 },
       }),
     (e: unknown) => e instanceof BoardError && e.path === "machine.cpu.model",
   );
