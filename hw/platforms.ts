@@ -6,8 +6,10 @@
  * overridden from YAML through {@linkcode MachineConfig}. {@linkcode buildMachine} validates the
  * combination and throws {@linkcode BoardError} with the config path (e.g. `machine.cpu.count`)
  * for machines that cannot exist: an IOAPIC or a virtual wire without local APICs, two CPUs on a
- * board without APICs, RAM beyond MAXPHYADDR, overlapping memory ranges, an ExtINT pin beyond the
- * IOAPIC's pins, an x86-64 board with a 32-bit CPU, an unknown board or CPU model.
+ * board without APICs, RAM beyond MAXPHYADDR, a RAM size that is not a whole number of 4 KiB
+ * pages, empty or overlapping memory ranges (explicit ranges may be byte-granular, as BIOSes
+ * report them), an ExtINT pin beyond the IOAPIC's pins, an x86-64 board with a 32-bit CPU, an
+ * unknown board or CPU model.
  *
  * Built-in boards (defaults in brackets):
  * - `pc-legacy`: 386/486 ISA PC, 8259 pair only, INT straight to the CPU's INTR, no ELCR, no ACPI
@@ -559,6 +561,13 @@ export function planMachine(
     const size = toNumber(mem, "machine.memory");
     if (size < 2 * MIB) {
       throw new BoardError("machine.memory", `RAM must be at least 2 MiB: got ${sizeText(size)}`);
+    }
+    // The board lays the map out in pages; explicit e820 ranges stay byte-granular (0x9FC00).
+    if (size % 0x1000 !== 0) {
+      throw new BoardError(
+        "machine.memory",
+        `RAM size is not a whole number of pages: ${sizeText(size)} (expected a multiple of 4 KiB)`,
+      );
     }
     entries = defaultE820(size, {
       pciHoleBase: b.pciHoleBase,

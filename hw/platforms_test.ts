@@ -92,6 +92,27 @@ Deno.test("impossible machines throw BoardError with the config path", () => {
     [{ board: "opteron", memory: 1n << 40n }, "machine.memory", /MAXPHYADDR 40/],
     [{ board: "pc-legacy", memory: 1n << 20n }, "machine.memory", /at least 2 MiB/],
     [
+      { board: "pc-legacy", memory: 16777217 },
+      "machine.memory",
+      /not a whole number of pages: 0x1000001 bytes \(expected a multiple of 4 KiB\)$/,
+    ],
+    [
+      { board: "opteron", memory: (6n << 30n) + 0x800n },
+      "machine.memory",
+      /expected a multiple of 4 KiB/,
+    ],
+    [
+      {
+        board: "pc-legacy",
+        memory: [
+          { base: 0n, size: 0x9fc00n, type: "ram" },
+          { base: 0x9fbffn, size: 0x401n, type: "reserved" },
+        ],
+      },
+      "machine.memory[1].base",
+      /range 1 \[0x9fbff-0x9ffff\] overlaps range 0/,
+    ],
+    [
       {
         board: "pc-lapic",
         memory: [
@@ -162,6 +183,26 @@ Deno.test("impossible machines throw BoardError with the config path", () => {
       assert.ok(e.message.startsWith(`${path}: `));
       return true;
     });
+  }
+});
+
+Deno.test("explicit e820 ranges may be byte-granular, a total RAM size is whole pages", () => {
+  const ranges = [
+    { base: 0n, size: 0x9fc00n, type: "ram" },
+    { base: 0x9fc00n, size: 0x400n, type: "reserved" },
+    { base: 0xf0000n, size: 0x10000n, type: "reserved" },
+    { base: 0x100000n, size: 0xeff123n, type: "ram" },
+    { base: 0xfff123n, size: 0xeddn, type: "acpi" },
+  ] as const;
+  const plan = planMachine({ board: "pc-legacy", memory: [...ranges] }, options);
+  assert.deepEqual(
+    plan.memoryMap.entries.map((e) => [e.base, e.size, e.type]),
+    ranges.map((r) => [Number(r.base), Number(r.size), r.type]),
+  );
+  for (const size of [2n << 20n, (16n << 20n) + 0x1000n, 0x1ffff000n]) {
+    // Everything but the EBDA KiB and the 0xA0000-0xFFFFF hole is RAM.
+    const p = planMachine({ board: "pc-legacy", memory: size }, options);
+    assert.equal(p.memoryMap.ramBytes(), Number(size) - 0x400 - 0x60000, String(size));
   }
 });
 

@@ -85,6 +85,14 @@ const CASES: Case[] = [
     at: '9:11: machine.memory: Not an integer: "lots"',
   },
   {
+    what: "a RAM size that is not a whole number of pages",
+    from: HELLO,
+    edit: ["memory: 16M", "memory: 16777217"],
+    code: 2,
+    at: "9:11: Impossible machine: RAM size is not a whole number of pages: 0x1000001 bytes " +
+      "(expected a multiple of 4 KiB)",
+  },
+  {
     what: "SMP without local APICs",
     from: HELLO,
     edit: ["model: i486 }", "model: i386, count: 4 }"],

@@ -132,7 +132,7 @@ export const machineSchema = z.strictObject({
     count: count("Number of logical CPUs.", 255).optional(),
   }).optional().meta({ description: "CPU model and count (the board's default otherwise)." }),
   memory: z.union([
-    u64("Total RAM size; the board lays out the e820 map (e.g. 256M)."),
+    u64("Total RAM size, a multiple of 4 KiB; the board lays out the e820 map (e.g. 256M)."),
     z.array(memoryRangeSchema).min(1),
   ]).optional().meta({ description: "RAM size, or an explicit e820 map." }),
   wiring: z.strictObject({
