@@ -162,3 +162,62 @@ Deno.test("chooseKernelArch: kernel.arch, then the first image, then the CPU", a
     assert.equal(chooseKernelArch(f.cases[0], { longMode }), expected, body);
   }
 });
+
+Deno.test("load: on a bzImage or ELF file is an error at the key: kexec-tools places them", async () => {
+  // The scenario sits beside the bundled images, so `file:` finds them.
+  const file = new URL("../scenarios/t.yaml", import.meta.url).pathname;
+  const text = (image: string) =>
+    scenario(`kernel: { version: "2.6.13" }
+steps:
+  - boot
+  - kexec_load:
+      image: { ${image} }
+      loader: { build: i386 }
+expect: { kernel: { image: null } }
+`);
+  for (
+    const image of [
+      "format: bzImage, file: images/good.bzImage, load: 0x200000",
+      "format: elf, file: images/vmlinux_lds_16m.elf, load: 0x1000000",
+    ]
+  ) {
+    const r = await run(text(image), { file });
+    assert.equal(r.status, "error", image);
+    const col = 16 + image.indexOf("load: ") + 6; // at the value
+    assert.match(
+      r.error!.message,
+      new RegExp(
+        `t\\.yaml:8:${col}: kexec_load: image\\.load applies to payload and bootsector images ` +
+          `\\(and code from asm:\\): kexec-tools places bzImage/ELF files itself, use loader ` +
+          `options \\(mem_min, mem_max\\)$`,
+      ),
+      image,
+    );
+  }
+  // Without load: the same file loads where kexec-tools puts it; with asm:, load: is where the
+  // wrapped code's PT_LOAD goes.
+  const placed = (image: string, segments: string) =>
+    text(image).replace("expect: { kernel: { image: null } }", `expect:\n  segments:\n${segments}`);
+  const ok = await run(
+    placed(
+      "format: bzImage, file: images/good.bzImage",
+      `    - { mem: 0x3000, label: "setup (zero page + command line)" }
+    - { mem: 0x9d000, label: purgatory }
+    - { mem: 0x100000, bufsz: 6, label: kernel }
+`,
+    ),
+    { file },
+  );
+  assert.equal(ok.status, "passed", formatResult(ok));
+  const asm = await run(
+    placed(
+      'format: elf, load: 0x200000, asm: "hlt"',
+      `    - { mem: 0x1000 }
+    - { mem: 0x3000, label: ELF boot notes }
+    - { mem: 0x200000, bufsz: 1 }
+`,
+    ),
+    { file },
+  );
+  assert.equal(asm.status, "passed", formatResult(asm));
+});

@@ -117,6 +117,14 @@ export function kexecToolsPlan(request: KexecImageRequest): KexecImagePlan {
       [...imagePath, "format"],
     );
   }
+  if (!request.assembled && image.load !== undefined) {
+    // A finished bzImage or ELF file: kexec-tools reads the placement from its headers.
+    ctx.fail(
+      "kexec_load: image.load applies to payload and bootsector images (and code from asm:): " +
+        "kexec-tools places bzImage/ELF files itself, use loader options (mem_min, mem_max)",
+      [...imagePath, "load"],
+    );
+  }
   for (const k of BZIMAGE_KEYS) {
     if (raw[k] === undefined) continue;
     if (image.format !== "bzImage" || image.asm === undefined) {

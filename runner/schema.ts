@@ -177,7 +177,9 @@ export const imageSchema = z.strictObject({
   bits: intChoice([16, 32, 64], "Initial assembler mode for asm: (bits 16, 32 or 64).").optional(),
   org: u64("Origin for asm: (default: load:, or 0x7C00 for a bootsector).").optional(),
   arch: z.enum(["i386", "x86_64", "ppc"]).optional().meta({ description: "Architecture." }),
-  load: u64("Physical load address.").optional(),
+  load: u64(
+    "Physical load address (payload, bootsector, code from asm:; kexec-tools places bzImage/ELF files).",
+  ).optional(),
   entry: u64("Entry point (default: load:).").optional(),
   protocol: u64(
     "bzImage from asm: boot protocol version (default 0x020F for 64-bit code, else 0x0206).",
