@@ -92,13 +92,7 @@ export function createX86KexecArch(
   return createArch(machine, options);
 }
 
-// The kernel-side interfaces the hooks implement (the kernel model is in `kernel/mod.ts`).
+// The kernel-side interfaces the hooks implement, through kernel/arch.ts as every arch/ import of
+// kernel/. The kernel model and the types those interfaces mention (KernelConfig, PageAllocator,
+// Kimage's Slot and segments, Gfp, Errno) are exported by `kernel/mod.ts`.
 export type * from "../../kernel/arch.ts";
-export type { KexecSegment as KimageSegment, Kimage, Slot } from "../../kernel/kimage.ts";
-export type { Gfp, PageAllocator } from "../../kernel/page_alloc.ts";
-export type {
-  KernelConfig,
-  KernelVersion,
-  PatchName,
-  VersionBehaviour,
-} from "../../kernel/versions.ts";
