@@ -262,7 +262,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
 
   // ---- parse ----
   const localCount = new Map<string, number>();
-  const localName = (n: string, inst: number) => `\u0002${n}:${inst}`;
+  const localName = (n: string, inst: number) => `@${n}:${inst}`;
   const resolveLocal = (text: string, col: number): string => {
     const n = text.slice(0, -1);
     const count = localCount.get(n) ?? 0;
@@ -504,9 +504,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
           const v = cur.get(e.name) ?? prev.get(e.name);
           if (v) return v;
           if (final) {
-            const shown = e.name.startsWith("\u0002")
-              ? e.name.slice(1).replace(/:.*/, "f")
-              : e.name;
+            const shown = e.name.startsWith("@") ? e.name.slice(1).replace(/:.*/, "f") : e.name;
             throw new LineError(`Undefined symbol: ${shown}`, e.col);
           }
           return { v: 0n, rel: 0, reloc: false };
@@ -623,7 +621,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
         for (const l of line.labels) {
           if (cur.has(l.name)) {
             throw new LineError(
-              `Symbol already defined: ${l.name.replace(/^\u0002|:.*$/g, "")}`,
+              `Symbol already defined: ${l.name.replace(/^@|:.*$/g, "")}`,
               l.col,
             );
           }
@@ -734,7 +732,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
     }
     if (final) {
       const labels = new Map<string, bigint>();
-      for (const [k, v] of cur) if (!k.startsWith("\u0002")) labels.set(k, BigInt.asUintN(32, v.v));
+      for (const [k, v] of cur) if (!k.startsWith("@")) labels.set(k, BigInt.asUintN(32, v.v));
       result = { bytes: out.slice(0, offset), labels, origin, lines: listing };
       break;
     }

@@ -110,14 +110,12 @@ const SPR = f("spr", 11, 10);
 const SR = f("u", 16, 4);
 const CRM = f("u", 12, 8);
 const TO = f("u", 21, 5);
-const L = f("u", 21, 1);
 const LOPT = f("u", 21, 1, { optional: true });
 const CR = f("crbit", 18, 3, { optional: true });
 
 const ALL = 0xffffffff | 0;
 const OPM = 0xfc000000 | 0;
 const XM = 0xfc0007fe | 0;
-const XOM = 0xfc0003fe | 0;
 
 const maskOf = (fields: readonly Field[]): number => {
   let m = 0;
@@ -272,9 +270,9 @@ for (const [name, x, fields] of XL) {
   add(name, X(31, x), fields, { mask });
   add(name + ".", X(31, x) | 1, fields, { mask });
 }
-add("cmpw", X(31, 0), [BFO, RA, RB], { mask: XM | (3 << 21) });
+add("cmpw", X(31, 0), [BFO, RA, RB], { mask: XM | 1 | (3 << 21) });
 add("cmp", X(31, 0), [BF, LOPT, RA, RB]);
-add("cmplw", X(31, 32), [BFO, RA, RB], { mask: XM | (3 << 21) });
+add("cmplw", X(31, 32), [BFO, RA, RB], { mask: XM | 1 | (3 << 21) });
 add("cmpl", X(31, 32), [BF, LOPT, RA, RB]);
 add("trap", X(31, 4) | (31 << 21), [], { mask: ALL });
 const TRAPS: [string, number][] = [
