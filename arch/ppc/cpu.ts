@@ -106,7 +106,7 @@ function viewOf(chunk: Uint8Array): DataView {
 }
 
 /** A physical code page of the decoded-instruction cache. */
-interface CodePage {
+export interface CodePage {
   /** Instruction words (valid where `ok` is 1). */
   readonly words: Int32Array;
   /** 1 where `words` holds the current word. */
@@ -228,7 +228,7 @@ export class PpcCpu implements CpuCore {
   /** A decrementer exception is pending. */
   decPending = false;
   /** lwarx reservation (physical address of the granule), or -1. */
-  reservation = -1;
+  reservation: number = -1;
 
   // ---- translation scratch (mmu.ts) ----
   /** Fault bits of the last failed translation. */
@@ -268,7 +268,7 @@ export class PpcCpu implements CpuCore {
 
   // ---- instruction fetch ----
   /** Effective page number of the current fetch page, or -1. */
-  fVpn = -1;
+  fVpn: number = -1;
   /** Words of the current fetch page. */
   fWords: Int32Array = new Int32Array(1024);
   /** Valid flags of the current fetch page. */
