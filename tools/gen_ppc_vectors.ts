@@ -170,7 +170,6 @@ push("bdnz+ .-0x100");
 push("bdnz- .+0x100");
 push("beqlr+ cr2");
 push("bnectr- 3");
-push("bc+ 12,2,.+8");
 push("bcl 20,31,.+4");
 push("rlwinm 3,4,0,0xff");
 push("rlwinm 3,4,2,0xfffffffc");

@@ -512,12 +512,6 @@ addBranch("blrl", X(19, 16) | BOF(20) | 1, [], ALL);
 addBranch("bctr", X(19, 528) | BOF(20), [], ALL);
 addBranch("bctrl", X(19, 528) | BOF(20) | 1, [], ALL);
 addBranch("bc", OP(16), [BO, BI, BD], OPM | 3);
-for (const hint of ["+", "-"] as const) {
-  addBranch("bc" + hint, OP(16), [BO, BI, BD], OPM | 3, hint);
-  addBranch("bca" + hint, OP(16) | 2, [BO, BI, BDA], OPM | 3, hint);
-  addBranch("bcl" + hint, OP(16) | 1, [BO, BI, BD], OPM | 3, hint);
-  addBranch("bcla" + hint, OP(16) | 3, [BO, BI, BDA], OPM | 3, hint);
-}
 addBranch("bca", OP(16) | 2, [BO, BI, BDA], OPM | 3);
 addBranch("bcl", OP(16) | 1, [BO, BI, BD], OPM | 3);
 addBranch("bcla", OP(16) | 3, [BO, BI, BDA], OPM | 3);
