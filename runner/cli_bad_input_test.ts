@@ -191,7 +191,8 @@ const CASES: Case[] = [
     files: { "images/junk.bin": JUNK },
     code: 1,
     at: "24:7: steps[2].kexec_load: The step kexec_load failed: ENOEXEC: kexec-tools cannot " +
-      "load the bzImage image: Cannot determine the file type: 4096 bytes",
+      "load the bzImage image: Cannot determine the file type: no loader (ELF, bzImage, DOL) " +
+      "recognises these 4096 bytes\n",
   },
 ];
 

@@ -6,25 +6,36 @@
 
 /**
  * A kernel image (bzImage, ELF, DOL) is malformed: bad magic, truncated, a table outside the
- * file, absurd sizes. `offset` is the byte offset in the image of the offending field.
+ * file, absurd sizes. `offset` is the byte offset in the image of the offending field; an error
+ * about the whole image (no loader recognises it) has none, and offset 0.
  *
  * @example
  * ```ts
  * import { ImageFormatError } from "./errors.ts";
  * const e = new ImageFormatError("Bad boot flag: expected 0xaa55, found 0x0000", { offset: 0x1fe, format: "bzImage" });
  * e.offset; // 0x1fe
+ * e.message; // "Bad boot flag: expected 0xaa55, found 0x0000 (bzImage offset 0x1fe)"
+ * new ImageFormatError("Cannot determine the file type: no loader recognises these 16 bytes", { format: "unknown" })
+ *   .message; // "Cannot determine the file type: no loader recognises these 16 bytes"
  * ```
  */
 export class ImageFormatError extends SyntaxError {
-  /** Byte offset in the image of the field that is wrong. */
+  /** Byte offset in the image of the field that is wrong (0 for the whole image). */
   readonly offset: number;
   /** Image format that was being parsed. */
   readonly format: string;
-  /** Create the error; the message gets the format and offset appended. */
-  constructor(message: string, options: { offset: number; format: string }) {
-    super(`${message} (${options.format} offset 0x${options.offset.toString(16)})`);
+  /**
+   * Create the error; with an `offset`, the message gets the format and offset appended
+   * (`(bzImage offset 0x1fe)`).
+   */
+  constructor(message: string, options: { offset?: number; format: string }) {
+    super(
+      options.offset === undefined
+        ? message
+        : `${message} (${options.format} offset 0x${options.offset.toString(16)})`,
+    );
     this.name = "ImageFormatError";
-    this.offset = options.offset;
+    this.offset = options.offset ?? 0;
     this.format = options.format;
   }
 }

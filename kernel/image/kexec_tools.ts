@@ -182,15 +182,14 @@ function diagnose(bytes: Uint8Array): never {
   }
   if (bytes.length >= 0x100 && isDol(bytes)) {
     throw new ImageFormatError("DOL images are loaded by the ppc build, not by x86 kexec", {
-      offset: 0,
       format: "DOL",
     });
   }
   // Garbage is not diagnosed as a broken DOL: DOL has no magic, so only a consistent header counts.
-  throw new ImageFormatError(`Cannot determine the file type: ${bytes.length} bytes`, {
-    offset: 0,
-    format: "unknown",
-  });
+  throw new ImageFormatError(
+    `Cannot determine the file type: no loader (ELF, bzImage, DOL) recognises these ${bytes.length} bytes`,
+    { format: "unknown" },
+  );
 }
 
 /** Whether `bytes` parse as a DOL executable (DOL has no magic number to probe). */
