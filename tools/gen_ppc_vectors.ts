@@ -17,6 +17,7 @@
  */
 
 import { BY_NAME, type Field, MACROS } from "../arch/ppc/asm_table.ts";
+import { disassembleOne } from "../arch/ppc/disasm.ts";
 
 const OUT = "arch/ppc/testdata";
 const TMP = await Deno.makeTempDir({ dir: "/tmp", prefix: "ppcvec" });
@@ -230,6 +231,84 @@ const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")
 const all = await bytesOf(live.join("\n") + "\n", BASE, "v");
 if (all.length !== live.length * 4) throw new Error(`size ${all.length} for ${live.length} lines`);
 const vectors = live.map((l, i) => [BASE + 4 * i, l, hex(all.subarray(4 * i, 4 * i + 4))]);
+// The disassembler's text (relative branch form) must be accepted by GNU as with the same bytes.
+{
+  const texts = live.map((_, i) =>
+    disassembleOne(all.subarray(4 * i, 4 * i + 4), 0, {
+      address: BASE + 4 * i,
+      relativeBranches: true,
+    }).text
+  );
+  const back = await bytesOf(texts.join("\n") + "\n", BASE, "d");
+  const diff = texts.filter((t, i) => hex(back.subarray(4 * i, 4 * i + 4)) !== vectors[i][2]);
+  if (back.length !== all.length || diff.length) {
+    throw new Error(`GNU as disagrees with the disassembler on: ${diff.slice(0, 10).join("; ")}`);
+  }
+  console.log(`${texts.length} disassembled lines re-assembled by GNU as to the same bytes`);
+}
+// Random words: whatever the disassembler decodes (not `.long`), GNU as must encode back the same.
+{
+  const words: number[] = [];
+  const texts: string[] = [];
+  const primaries = [
+    3,
+    7,
+    8,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    18,
+    19,
+    20,
+    21,
+    23,
+    24,
+    25,
+    26,
+    27,
+    28,
+    29,
+    31,
+    32,
+    33,
+    34,
+    35,
+    36,
+    37,
+    38,
+    39,
+    40,
+    41,
+    42,
+    43,
+    44,
+    45,
+    46,
+    47,
+  ];
+  const b = new Uint8Array(4);
+  while (texts.length < 20000) {
+    const w = ((pick(primaries) << 26) | Math.floor(rnd() * 0x4000000)) >>> 0;
+    new DataView(b.buffer).setUint32(0, w);
+    const t =
+      disassembleOne(b, 0, { address: BASE + 4 * texts.length, relativeBranches: true }).text;
+    if (t.startsWith(".long")) continue;
+    words.push(w);
+    texts.push(t);
+  }
+  const back = await bytesOf(texts.join("\n") + "\n", BASE, "r");
+  const dv = new DataView(back.buffer, back.byteOffset);
+  const diff = texts.filter((_, i) => dv.getUint32(4 * i) !== words[i]);
+  if (back.length !== texts.length * 4 || diff.length) {
+    throw new Error(`GNU as disagrees on random words: ${diff.slice(0, 10).join("; ")}`);
+  }
+  console.log(`${texts.length} random decoded words re-assembled by GNU as to the same bytes`);
+}
 // warned lines, each alone at BASE
 const warnedVec: [string, string][] = [];
 for (const l of warned) warnedVec.push([l, hex(await bytesOf(l + "\n", BASE, "w"))]);
