@@ -3,40 +3,11 @@ import {
   decodeMpFloatingPointer,
   encodeMpTables,
   findMpTables,
-  type MpConfig,
   MpTableError,
   readMpTables,
 } from "./firmware.ts";
 import { PhysicalMemory } from "./memory.ts";
-
-const CFG: MpConfig = {
-  imcr: true,
-  lapicAddress: 0xfee00000,
-  oemId: "OEM",
-  productId: "BOARD",
-  processors: [],
-  buses: [{ id: 0, type: "ISA" }],
-  ioApics: [],
-  ioInterrupts: [],
-  localInterrupts: [],
-};
-
-/** A valid floating pointer to `configAddr`, then `edit` applied, checksum fixed unless asked. */
-function pointer(
-  configAddr: number,
-  edit: (fp: Uint8Array) => void = () => {},
-  options: { fixChecksum?: boolean } = {},
-): Uint8Array {
-  const { floating } = encodeMpTables(CFG, { configAddr });
-  edit(floating);
-  if (options.fixChecksum ?? true) {
-    floating[10] = 0;
-    let sum = 0;
-    for (const b of floating) sum = (sum + b) & 0xff;
-    floating[10] = (256 - sum) & 0xff;
-  }
-  return floating;
-}
+import { floatingPointer as pointer, ISA_MP_CONFIG as CFG } from "./testdata/mp_tables.ts";
 
 function memoryWith(addr: number, bytes: Uint8Array): PhysicalMemory {
   const mem = new PhysicalMemory({ addressSpace: 2 ** 32 });

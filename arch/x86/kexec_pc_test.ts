@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
-import { encodeMpTables, findMpTables, type MpConfig } from "../../hw/firmware.ts";
+import { encodeMpTables, findMpTables } from "../../hw/firmware.ts";
 import { PhysicalMemory } from "../../hw/memory.ts";
+import { floatingPointer, ISA_MP_CONFIG } from "../../hw/testdata/mp_tables.ts";
 import { findSmpConfig } from "./kexec_pc.ts";
-
-const CFG: MpConfig = {
-  imcr: true,
-  lapicAddress: 0xfee00000,
-  oemId: "OEM",
-  productId: "BOARD",
-  processors: [],
-  buses: [{ id: 0, type: "ISA" }],
-  ioApics: [],
-  ioInterrupts: [],
-  localInterrupts: [],
-};
 
 /** Memory with a BDA (EBDA segment, base KiB), a floating pointer at `at` and its table. */
 function machineMemory(
@@ -23,13 +12,8 @@ function machineMemory(
   mem.write16(0x40e, options.ebdaSeg ?? 0x9fc0);
   mem.write16(0x413, options.baseKiB ?? 639);
   const configAddr = 0xf8000;
-  const { floating, config } = encodeMpTables(CFG, { configAddr });
-  if (options.specRev !== undefined) {
-    floating[10] = (floating[10] + floating[9] - options.specRev) & 0xff;
-    floating[9] = options.specRev;
-  }
-  mem.writeBytes(options.at, floating);
-  mem.writeBytes(configAddr, config);
+  mem.writeBytes(options.at, floatingPointer(configAddr, (fp) => fp[9] = options.specRev ?? 4));
+  mem.writeBytes(configAddr, encodeMpTables(ISA_MP_CONFIG, { configAddr }).config);
   return mem;
 }
 
