@@ -488,6 +488,46 @@ fwd:	twi	4, r3, 0
 	sc
 `,
   },
+  {
+    name: "expressions_and_directives",
+    org: 0x100,
+    source: `# expression syntax and data directives
+	.text
+	.globl	_start
+	.type	_start, @function
+_start:	.long	1+2*3, (1+2)*3, 7/2, -7/2, 7%3, -7%3, 1<<31, 0x80000000>>31
+	.long	~0, -1 & 0xff, 6 | 1, 6 ^ 3, 5 ! 1, 3 == 3, 3 != 3, 2 < 3, 2 > 3
+	.long	'A', 'a'+1, 017, 0b1010, 10, 0xFFFF, 1 && 0, 1 || 0, 4 <= 4, 4 >= 5
+	.equ	SIZE, 0x40
+	.set	MASK, SIZE - 1
+	.long	SIZE, MASK, SIZE * 2 + MASK, (SIZE << 16) | MASK
+	.quad	0x123456789abcdef0, -2
+	.8byte	1
+	.4byte	2
+	.2byte	3
+	.hword	4
+	.int	5
+	.string	"a", "bc"
+	.asciz	"tab\\there\\0end"
+	.ascii	"\\x41\\102\\"q\\\\"
+	.byte	-128, 255, 'z'
+	.align	2, 0xee
+	.skip	5, 0x11
+	.zero	3
+	.fill	3, 2, 0x1234
+	.fill	2, 8, 0x89abcdef
+	.fill	2
+	.balign	4
+10:	.long	10f - 10b, 10b
+10:	.long	11f - .
+11:	.long	_start, . - _start, end - _start
+	.section .text.more, "ax"
+	li	r3, MASK@l
+	lis	r4, (end + 4)@ha ; addi r4, r4, (end + 4)@l
+	li	r5, 'x' ; li r6, -SIZE
+end:	.long	0x55aa55aa
+`,
+  },
 ];
 const programs = [];
 for (const p of PROGRAMS) {

@@ -674,10 +674,13 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
               ensure(rep * Math.min(size, 8));
               for (let r = 0; r < rep; r++) {
                 const b: number[] = [];
-                // GNU as: the value is at most 4 bytes wide; larger sizes are zero-extended.
-                for (let i = size - 1; i >= 0; i--) {
-                  b.push(i >= 4 ? 0 : Number(BigInt.asUintN(8, value >> BigInt(i * 8))));
+                // GNU as: the value is at most 4 bytes wide; for sizes 5..8 it comes first
+                // (big-endian), followed by zeros.
+                const vb = Math.min(size, 4);
+                for (let i = vb - 1; i >= 0; i--) {
+                  b.push(Number(BigInt.asUintN(8, value >> BigInt(i * 8))));
                 }
+                for (let i = vb; i < size; i++) b.push(0);
                 put(b);
               }
               break;
