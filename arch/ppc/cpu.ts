@@ -29,7 +29,7 @@
  *   virtual clock, the CPU never advances it).
  * - Not modelled: floating point and paired singles (opcodes raise FP unavailable with
  *   MSR[FP] = 0 and a program exception (illegal) otherwise), trace (SE/BE), performance
- *   monitor, instruction/data address breakpoints, eciwx/ecowx, lswi/lswx/stswi/stswx, caches
+ *   monitor, instruction/data address breakpoints, eciwx/ecowx, caches
  *   (cache instructions only do their architectural memory effects: dcbz zeroes, dcbi/dcbst/dcbf
  *   check translation, icbi drops decoded code), the L2.
  * - Undefined SPRs (including PIR, 1023, which the 750 lacks) raise a program exception

@@ -137,7 +137,6 @@ export function execute(cpu: PpcCpu, w: number): void {
     }
     case 17: // sc
       if ((w & 2) === 0) return cpu.illegal(w);
-      cpu.reservation = -1;
       return cpu.deliver(VEC.systemCall, cpu.pc, 0, "system call");
     case 18: { // b
       const li = ((w << 6) >> 6) & ~3;
@@ -714,6 +713,27 @@ function op31(cpu: PpcCpu, w: number): void {
         cpu.reservation = -1;
       }
       cpu.cr = (cpu.cr & 0x0fffffff) | ((ok | cpu.so) << 28);
+      return;
+    }
+    case 533: // lswx
+    case 597: // lswi
+    case 661: // stswx
+    case 725: { // stswi
+      const imm = xo === 597 || xo === 725;
+      let ea = ((ra === 0 ? 0 : g[ra]) + (imm ? 0 : g[rb])) >>> 0;
+      let n = imm ? (rb === 0 ? 32 : rb) : cpu.xerBc;
+      let r = (rs + 31) & 31, shift = -8;
+      const load = xo === 533 || xo === 597;
+      for (; n > 0; n--, ea = (ea + 1) >>> 0) {
+        if (shift < 0) {
+          r = (r + 1) & 31;
+          shift = 24;
+          if (load) g[r] = 0;
+        }
+        if (load) g[r] |= cpu.rd8(ea) << shift;
+        else cpu.wr8(ea, (g[r] >>> shift) & 0xff);
+        shift -= 8;
+      }
       return;
     }
     case 306: // tlbie
