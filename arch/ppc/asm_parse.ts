@@ -241,7 +241,16 @@ export type Expr =
   | { k: "bin"; op: string; a: Expr; b: Expr; col: number }
   | { k: "reloc"; op: RelocOp; a: Expr; col: number };
 
-/** Token cursor. */
+/**
+ * Token cursor.
+ *
+ * @example
+ * ```ts
+ * const c = new Cursor(tokenize("4(r3)", 1));
+ * c.next().text; // "4"
+ * c.isOp("("); // true
+ * ```
+ */
 export class Cursor {
   /** Tokens (ending with an `end` token). */
   readonly toks: Tok[];

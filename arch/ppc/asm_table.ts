@@ -419,7 +419,14 @@ const BSUFFIX: [string, number, Field | null][] = [
 const BOF = (bo: number) => (bo << 21) | 0;
 const BRM = (target: Field | null) =>
   target ? OPM | (0x1f << 21) | 3 : XM | (0x1f << 21) | (0x1f << 11) | 1;
-/** Mask of the y (hint) bit of BO. */
+/**
+ * Mask of the y (hint) bit of BO.
+ *
+ * @example
+ * ```ts
+ * (0x41a20008 & Y_BIT) !== 0; // true: beq+
+ * ```
+ */
 export const Y_BIT = 1 << 21;
 
 /**
@@ -520,10 +527,25 @@ for (const [n, x] of [["bclr", 16], ["bcctr", 528]] as const) {
   addBranch(n + "l", X(19, x) | 1, [BO, BI], XM | (0x1f << 11) | 1);
 }
 
-/** Every instruction pattern, extended mnemonics before the general forms. */
+/**
+ * Every instruction pattern, extended mnemonics before the general forms (the disassembler takes
+ * the first match).
+ *
+ * @example
+ * ```ts
+ * INSNS.find((d) => (0x38600001 & d.mask) === d.op)?.name; // "li"
+ * ```
+ */
 export const INSNS: readonly InsnDef[] = [...defs, ...branchDefs];
 
-/** Patterns by mnemonic (several when operand counts differ, e.g. `mftb rD` / `mftb rD,tbr`). */
+/**
+ * Patterns by mnemonic (several when operand counts differ, e.g. `mftb rD` / `mftb rD,tbr`).
+ *
+ * @example
+ * ```ts
+ * BY_NAME.get("mftb")?.length; // 2
+ * ```
+ */
 export const BY_NAME: ReadonlyMap<string, readonly InsnDef[]> = (() => {
   const m = new Map<string, InsnDef[]>();
   for (const d of INSNS) {
@@ -565,12 +587,24 @@ macro("subo", "subfo", 3, ([d, a, b]) => [d, b, a]);
 macro("subc", "subfc", 3, ([d, a, b]) => [d, b, a]);
 macro("subco", "subfco", 3, ([d, a, b]) => [d, b, a]);
 
-/** Macros by mnemonic. */
+/**
+ * Macros by mnemonic.
+ *
+ * @example
+ * ```ts
+ * MACROS.get("slwi")?.map([3, 4, 2]); // [3, 4, 2, 0, 29]
+ * ```
+ */
 export const MACROS: ReadonlyMap<string, MacroDef> = new Map(macros.map((m) => [m.name, m]));
 
 /**
  * Instructions with an immediate that GNU as negates (`subi rD,rA,v` = `addi rD,rA,-v`).
  * Negation happens on the expression value before range checks.
+ *
+ * @example
+ * ```ts
+ * NEGATED.get("subi"); // "addi"
+ * ```
  */
 export const NEGATED: ReadonlyMap<string, string> = new Map([
   ["subi", "addi"],
@@ -579,22 +613,50 @@ export const NEGATED: ReadonlyMap<string, string> = new Map([
   ["subic.", "addic."],
 ]);
 
-/** Other same-operand aliases. */
+/**
+ * Other same-operand aliases.
+ *
+ * @example
+ * ```ts
+ * ALIASES.get("mftbl"); // "mftb"
+ * ```
+ */
 export const ALIASES: ReadonlyMap<string, string> = new Map([
   ["mftbl", "mftb"],
 ]);
 
-/** Extracts a field value (unsigned) from a word. */
+/**
+ * Extracts a field value (unsigned) from a word.
+ *
+ * @example
+ * ```ts
+ * getField(0x38640008, { kind: "gpr", shift: 16, bits: 5 }); // 4
+ * ```
+ */
 export function getField(word: number, fl: Field): number {
   return (word >>> fl.shift) & ((1 << fl.bits) - 1);
 }
 
-/** The SPR number of an `mfspr`/`mtspr` word. */
+/**
+ * The SPR number of an `mfspr`/`mtspr` word.
+ *
+ * @example
+ * ```ts
+ * sprOf(0x7d1a03a6); // 26 (SRR0)
+ * ```
+ */
 export function sprOf(word: number): number {
   return ((word >>> 16) & 0x1f) | (((word >>> 11) & 0x1f) << 5);
 }
 
-/** Encodes an SPR number into the swapped SPR field bits. */
+/**
+ * Encodes an SPR number into the swapped SPR field bits.
+ *
+ * @example
+ * ```ts
+ * (0x7c0003a6 | sprBits(26) | (8 << 21)) >>> 0; // 0x7d1a03a6 (mtsrr0 r8)
+ * ```
+ */
 export function sprBits(n: number): number {
   return spr(n);
 }
