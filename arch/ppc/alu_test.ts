@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createPpcCpu } from "./cpu.ts";
 import { createPpcTestEnv } from "./test_env.ts";
 import { PPC_ALU_VECTORS } from "./alu_vectors.ts";
+import { PPC_BRANCH_VECTORS } from "./branch_vectors.ts";
 
 const h = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
 
@@ -29,6 +30,31 @@ Deno.test("ppc alu: every Unicorn golden vector (750CL) matches r5, CR and XER",
       );
     }
     assert.equal(cpu.getPc(), 0x1004, `no exception for ${h(w)}`);
+  }
+  assert.deepEqual(failures.slice(0, 20), [], `${failures.length} mismatches`);
+});
+
+Deno.test("ppc branches: every Unicorn golden vector (750CL) matches PC, CTR and LR", () => {
+  assert.ok(PPC_BRANCH_VECTORS.length >= 800, "the vector table is complete");
+  const env = createPpcTestEnv({ fullTrace: false });
+  const cpu = createPpcCpu(env, { model: "750cl" });
+  const failures: string[] = [];
+  for (const [w, cr, ctr, lr, pc, ctrOut, lrOut] of PPC_BRANCH_VECTORS) {
+    env.bus.memory.write32be(0x8004, w);
+    cpu.setMsr(0);
+    cpu.setPc(0x8004);
+    cpu.setCr(cr);
+    cpu.setSpr(9, ctr);
+    cpu.setSpr(8, lr);
+    cpu.run(1);
+    const got = [cpu.getPc(), cpu.getSpr(9), cpu.getSpr(8)];
+    if (got[0] !== pc || got[1] !== ctrOut || got[2] !== lrOut) {
+      failures.push(
+        `${h(w)} cr=${h(cr)} ctr=${h(ctr)} lr=${h(lr)}: got pc=${h(got[0])} ctr=${h(got[1])} lr=${
+          h(got[2])
+        }, want pc=${h(pc)} ctr=${h(ctrOut)} lr=${h(lrOut)}`,
+      );
+    }
   }
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} mismatches`);
 });
