@@ -15,7 +15,8 @@
  *   A `file:` whose name ends in `.asm`, `.nasm` or `.s` is assembly source (nasm syntax),
  *   assembled at `load:` like `asm:` (errors point into that file), so several scenarios can
  *   share one payload.
- *   Loader formats (`bzImage`, `elf`, `dol`) go through {@linkcode segmentsForImage}.
+ *   Loader formats (`bzImage`, `elf`, `dol`) go through {@linkcode segmentsForImage}; code from
+ *   `asm:` or an assembly-source file is wrapped into the format first.
  * - **Explicit segments.** `segments: [{ buf, bufsz, mem, memsz }]` are passed as they are
  *   (after the image's segment, if both are given); `buf` is hex text or an image assembled at
  *   its `load:` (default the segment's `mem`). The entry point is `entry:`, else the image's,
@@ -253,7 +254,10 @@ class LinuxSession implements KernelSession {
         loaded.push({ mem: load, memsz, bytes, info: { kind: image.format } });
         entry ??= image.entry ?? load;
       } else {
-        const assembled = image.asm !== undefined;
+        // Code from asm: or an assembly-source file is wrapped into the format; other files are
+        // finished images.
+        const assembled = image.asm !== undefined ||
+          (image.file !== undefined && ASM_FILE.test(image.file));
         const { bytes } = await this.#bytes(image, { load: 0x100000n }, [...path, "image"]);
         const initrd = a.initrd
           ? (await this.#bytes(a.initrd, { load: 0n }, [...path, "initrd"])).bytes

@@ -221,3 +221,55 @@ expect: { kernel: { image: null } }
   );
   assert.equal(asm.status, "passed", formatResult(asm));
 });
+
+Deno.test("an .asm file of a loader format is assembled at load: and wrapped like asm:", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/code.asm`, "bits 32\nstart:\n  mov eax, start\n  hlt\n");
+    const text = (image: string, segment: string) =>
+      scenario(`kernel: { version: "2.6.13" }
+steps:
+  - boot
+  - kexec_load:
+      image: { ${image} }
+      loader: { build: i386 }
+  - reboot: { cmd: kexec }
+  - run: { until: halt, max_instructions: 100000 }
+expect:
+  cpu: { 0: { eax: 0x200000 } }
+  memory: [{ at: 0x200000, bytes: "b8 00 00 20 00 f4" }]
+  segments:
+${segment}`);
+    const elf = await run(
+      text(
+        "format: elf, file: ./code.asm, load: 0x200000",
+        `    - { mem: 0x1000 }
+    - { mem: 0x3000, label: ELF boot notes }
+    - { mem: 0x200000, bufsz: 6 }
+`,
+      ),
+      { file: `${dir}/t.yaml` },
+    );
+    assert.equal(elf.status, "passed", formatResult(elf));
+    // As a bzImage the code is wrapped too (raw code is no image: ENOEXEC); the relocatable
+    // kernel goes where kexec-tools puts it (kernel_alignment 0x200000).
+    const bz = await run(
+      scenario(`kernel: { version: "2.6.13" }
+steps:
+  - boot
+  - kexec_load:
+      image: { format: bzImage, file: ./code.asm, protocol: 0x0205 }
+      loader: { build: i386 }
+expect:
+  segments:
+    - { mem: 0x3000 }
+    - { mem: 0x200000, bufsz: 6, label: kernel }
+    - { mem: 0x1ffe000, label: purgatory }
+`),
+      { file: `${dir}/t.yaml` },
+    );
+    assert.equal(bz.status, "passed", formatResult(bz));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -127,9 +127,10 @@ export function kexecToolsPlan(request: KexecImageRequest): KexecImagePlan {
   }
   for (const k of BZIMAGE_KEYS) {
     if (raw[k] === undefined) continue;
-    if (image.format !== "bzImage" || image.asm === undefined) {
+    if (image.format !== "bzImage" || !request.assembled) {
       ctx.fail(
-        `kexec_load: image.${k} shapes a bzImage built from asm: (format bzImage with asm:)`,
+        `kexec_load: image.${k} shapes a bzImage built from asm: (format bzImage with asm: or ` +
+          `an assembly-source file:)`,
         [...imagePath, k],
       );
     }
