@@ -731,6 +731,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
       }
     } catch (e) {
       if (e instanceof LineError) throw err(lineNo, e.col, e.message);
+      if (e instanceof RangeError) throw err(lineNo, 1, `Cannot assemble: ${e.message}`);
       throw e;
     }
     if (final) {

@@ -122,6 +122,27 @@ Deno.test("assemble: errors carry line, column, file and detail", () => {
   }
 });
 
+Deno.test("assemble: pathological input gives AsmError", () => {
+  for (
+    const src of [
+      "li 3," + "(".repeat(20000) + "1" + ")".repeat(20000),
+      "li 3," + "-".repeat(20000) + "1",
+      ".org 0x7fffffff",
+      ".byte 1\n.align 31",
+      ".space -1",
+      ".fill 0x10000000, 8",
+      "x = x + 1",
+    ]
+  ) {
+    try {
+      assemble(src);
+      assert(false, `${src.slice(0, 40)}: no error`);
+    } catch (e) {
+      assert(e instanceof AsmError, `${src.slice(0, 40)}: ${e}`);
+    }
+  }
+});
+
 Deno.test("assemble: random input never throws anything but AsmError", () => {
   let a = 99;
   const rnd = (n: number) => {
