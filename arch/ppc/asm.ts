@@ -264,7 +264,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
   const localCount = new Map<string, number>();
   const localName = (n: string, inst: number) => `@${n}:${inst}`;
   const resolveLocal = (text: string, col: number): string => {
-    const n = text.slice(0, -1);
+    const n = String(BigInt(text.slice(0, -1)));
     const count = localCount.get(n) ?? 0;
     if (text.endsWith("b")) {
       if (count === 0) throw new LineError(`Undefined local label: ${text}`, col);
@@ -832,8 +832,6 @@ function encode(
   let omit = 0;
   for (const d of defs) {
     const opt = d.fields.filter((fl) => fl.optional).length;
-    const need = d.fields.filter((fl) => fl.kind !== "mem").length;
-    void need;
     if (vals.length === d.fields.length) {
       def = d;
       omit = 0;
@@ -861,7 +859,7 @@ function encode(
       continue;
     }
     const ov = vals[vi++];
-    const r = encodeField(fl, ov, pc, def);
+    const r = encodeField(fl, ov, pc);
     got.push(r.value);
     w |= r.bits;
   }
@@ -924,7 +922,6 @@ function encodeField(
   fl: Field,
   ov: OpVal,
   pc: bigint,
-  def: InsnDef,
 ): { bits: number; value: number } {
   const range = (v: bigint, lo: bigint, hi: bigint, what: string) => {
     if (v < lo || v > hi) {
@@ -981,7 +978,6 @@ function encodeField(
       }
       const lim = fl.kind === "bd" || fl.kind === "bda" ? 0x8000n : 0x2000000n;
       const d = range(disp, -lim, lim - 4n, relative ? "Branch displacement" : "Branch address");
-      void def;
       const mask = fl.kind === "bd" || fl.kind === "bda" ? 0xfffc : 0x3fffffc;
       return { bits: d & mask, value: d };
     }

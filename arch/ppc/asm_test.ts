@@ -211,3 +211,10 @@ Deno.test("assemble: random input never throws anything but AsmError", () => {
     }
   }
 });
+
+Deno.test("assemble: local labels with several digits and leading zeros", () => {
+  assertEquals(
+    asm("10: nop\n010: b 10b\n b 10f\n10: nop"),
+    "60000000" + "48000000" + "48000004" + "60000000",
+  );
+});
