@@ -163,7 +163,7 @@ Deno.test("chooseKernelArch: kernel.arch, then the first image, then the CPU", a
   }
 });
 
-Deno.test("load: on a bzImage or ELF file is an error at the key: kexec-tools places them", async () => {
+Deno.test("load: or entry: on a bzImage or ELF file is an error at the value: its header decides", async () => {
   // The scenario sits beside the bundled images, so `file:` finds them.
   const file = new URL("../scenarios/t.yaml", import.meta.url).pathname;
   const text = (image: string) =>
@@ -179,19 +179,22 @@ expect: { kernel: { image: null } }
     const image of [
       "format: bzImage, file: images/good.bzImage, load: 0x200000",
       "format: elf, file: images/vmlinux_lds_16m.elf, load: 0x1000000",
+      "format: elf, file: images/vmlinux_lds_16m.elf, entry: 0x1000000",
     ]
   ) {
     const r = await run(text(image), { file });
     assert.equal(r.status, "error", image);
-    const col = 16 + image.indexOf("load: ") + 6; // at the value
-    assert.match(
-      r.error!.message,
-      new RegExp(
-        `t\\.yaml:8:${col}: kexec_load: image\\.load applies to payload and bootsector images ` +
-          `\\(and code from asm:\\): kexec-tools places bzImage/ELF files itself, use loader ` +
-          `options \\(mem_min, mem_max\\)$`,
+    const key = image.includes("load:") ? "load" : "entry";
+    const col = 16 + image.indexOf(`${key}: `) + key.length + 2; // at the value
+    const why = key === "load"
+      ? "kexec-tools places bzImage/ELF files itself, use loader options (mem_min, mem_max)"
+      : "a bzImage/ELF file's header gives its entry point, the step's entry: overrides it";
+    assert.ok(
+      r.error!.message.endsWith(
+        `t.yaml:8:${col}: kexec_load: image.${key} applies to payload and bootsector images ` +
+          `(and code from asm:): ${why}`,
       ),
-      image,
+      r.error!.message,
     );
   }
   // Without load: the same file loads where kexec-tools puts it; with asm:, load: is where the

@@ -117,13 +117,20 @@ export function kexecToolsPlan(request: KexecImageRequest): KexecImagePlan {
       [...imagePath, "format"],
     );
   }
-  if (!request.assembled && image.load !== undefined) {
-    // A finished bzImage or ELF file: kexec-tools reads the placement from its headers.
-    ctx.fail(
-      "kexec_load: image.load applies to payload and bootsector images (and code from asm:): " +
-        "kexec-tools places bzImage/ELF files itself, use loader options (mem_min, mem_max)",
-      [...imagePath, "load"],
-    );
+  if (!request.assembled) {
+    // A finished bzImage or ELF file: kexec-tools reads placement and entry from its headers.
+    const why = {
+      load: "kexec-tools places bzImage/ELF files itself, use loader options (mem_min, mem_max)",
+      entry: "a bzImage/ELF file's header gives its entry point, the step's entry: overrides it",
+    } as const;
+    for (const k of ["load", "entry"] as const) {
+      if (image[k] === undefined) continue;
+      ctx.fail(
+        `kexec_load: image.${k} applies to payload and bootsector images (and code from asm:): ` +
+          why[k],
+        [...imagePath, k],
+      );
+    }
   }
   for (const k of BZIMAGE_KEYS) {
     if (raw[k] === undefined) continue;

@@ -180,7 +180,9 @@ export const imageSchema = z.strictObject({
   load: u64(
     "Physical load address (payload, bootsector, code from asm:; kexec-tools places bzImage/ELF files).",
   ).optional(),
-  entry: u64("Entry point (default: load:).").optional(),
+  entry: u64(
+    "Entry point (default: load:; a bzImage/ELF file's header gives it).",
+  ).optional(),
   protocol: u64(
     "bzImage from asm: boot protocol version (default 0x020F for 64-bit code, else 0x0206).",
     16,
