@@ -265,6 +265,8 @@ export class PpcCpu implements CpuCore {
   tView: (DataView | null)[] = new Array(2 * TLB).fill(null);
   /** Page offset inside the chunk. */
   tOff: Int32Array = new Int32Array(2 * TLB);
+  /** 1 when the entry's page is RAM (a read entry gets its view once the chunk exists). */
+  tRam: Uint8Array = new Uint8Array(2 * TLB);
 
   // ---- instruction fetch ----
   /** Effective page number of the current fetch page, or -1. */
@@ -502,7 +504,9 @@ export class PpcCpu implements CpuCore {
     this.tTag[i] = vpn;
     this.tPhys[i] = base;
     let view: DataView | null = null;
-    if (this.env.bus.classify(base) === 0 && base < this.mem.addressSpace) {
+    const ram = this.env.bus.classify(base) === 0 && base < this.mem.addressSpace;
+    this.tRam[i] = ram ? 1 : 0;
+    if (ram) {
       if (write) {
         if (!this.mem.isCode(base)) view = viewOf(this.mem.chunk(base, true));
       } else if (this.mem.isAllocated(base)) view = viewOf(this.mem.chunk(base, false));
@@ -517,6 +521,12 @@ export class PpcCpu implements CpuCore {
     const vpn = ea >>> 12;
     let i = (write ? TLB : 0) + (vpn & TLB_MASK);
     if (this.tTag[i] !== vpn) i = this.tlbFill(ea, write);
+    else if (!write && this.tRam[i] === 1 && this.tView[i] === null) {
+      // RAM read entry filled before the chunk existed: take the fast path from now on.
+      if (this.mem.isAllocated(this.tPhys[i])) {
+        this.tView[i] = viewOf(this.mem.chunk(this.tPhys[i], false));
+      }
+    }
     return this.tPhys[i] + (ea & 0xfff);
   }
 

@@ -509,3 +509,29 @@ Deno.test("ppc requestExit stops run at an instruction boundary", () => {
   assert.equal(cpu.run(100), 2);
   assert.equal(cpu.lastStop, "exit-requested");
 });
+
+Deno.test("ppc decrementer: pending while MSR[EE] = 0, taken once EE is set; mttbl/mttbu", () => {
+  const { env, cpu } = setup("gekko", 0);
+  put(env.bus.memory, 0x1000, [
+    E.li(3, 10),
+    E.mtspr(22, 3),
+    E.nop,
+    E.li(4, MSR.EE),
+    E.mtmsr(4),
+    E.nop,
+  ]);
+  cpu.run(2);
+  env.clock.advanceTo(1000); // 40 ticks: DEC passed zero
+  cpu.run(1);
+  assert.equal(cpu.getPc(), 0x100c, "EE = 0: pending only");
+  cpu.run(3);
+  assert.equal(cpu.getPc(), 0x900);
+  assert.equal(cpu.getSpr(26), 0x1014);
+  // The timebase is writable (supervisor) through TBL/TBU and keeps counting from there.
+  cpu.setSpr(284, 0xfffffff0);
+  cpu.setSpr(285, 7);
+  env.clock.advanceTo(2000); // ticks(2000 ns) - ticks(1000 ns) = 81 - 40
+  assert.equal(cpu.timebase(), 7 * 2 ** 32 + 0xfffffff0 + 41);
+  const s = cpu.snapshot();
+  assert.equal(String(s.tb), "0x0000000800000019");
+});
