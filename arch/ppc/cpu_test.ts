@@ -3,6 +3,7 @@ import { createPpcCpu, MSR, type PpcCpu, ppcCpuFactory } from "./cpu.ts";
 import { createPpcTestEnv, type PpcTestEnv } from "./test_env.ts";
 import { RegisterValue } from "../../hw/fields.ts";
 import { E, put } from "./testdata/enc.ts";
+import { disassembleWord } from "./mod.ts";
 
 function setup(model = "gekko", msr = 0): { env: PpcTestEnv; cpu: PpcCpu } {
   const env = createPpcTestEnv();
@@ -534,4 +535,20 @@ Deno.test("ppc decrementer: pending while MSR[EE] = 0, taken once EE is set; mtt
   assert.equal(cpu.timebase(), 7 * 2 ** 32 + 0xfffffff0 + 41);
   const s = cpu.snapshot();
   assert.equal(String(s.tb), "0x0000000800000019");
+});
+
+Deno.test("ppc trace: the mod.ts word disassembler names an undefined SPR access", () => {
+  const env = createPpcTestEnv();
+  const cpu = createPpcCpu(env, { model: "gekko", disassemble: disassembleWord });
+  cpu.setMsr(0);
+  cpu.setPc(0x1000);
+  put(env.bus.memory, 0x1000, [E.mfspr(3, 1023)]);
+  cpu.run(1);
+  assert.equal(cpu.getPc(), 0x700);
+  assert.ok(
+    env.trace.recent().some((e) =>
+      e.message ===
+        "illegal instruction at 0x00001000: mfspr r3,1023 (mfspr of SPR 1023, not on the gekko)"
+    ),
+  );
 });

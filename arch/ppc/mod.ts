@@ -45,3 +45,25 @@ export type * from "../../hw/io_bus.ts";
 export type * from "../../hw/mmio_bus.ts";
 export type * from "../../hw/trace.ts";
 export type * from "../../hw/clock.ts";
+export { AsmError, assemble } from "./asm.ts";
+export type { AsmLine, AsmOptions, AsmResult } from "./asm.ts";
+export { disassemble, disassembleOne, disassembleText } from "./disasm.ts";
+export type { DisasmLine, DisasmOptions } from "./disasm.ts";
+
+import { disassembleText } from "./disasm.ts";
+
+/**
+ * Disassemble one instruction word for CPU trace messages (the `disassemble` option of
+ * {@linkcode ppcCpuFactory} / `createPpcCpu`).
+ *
+ * @example
+ * ```ts
+ * import { disassembleWord, ppcCpuFactory } from "./mod.ts";
+ * disassembleWord(0x7d1a03a6, 0x3000); // "mtsrr0 r8"
+ * const { factory } = ppcCpuFactory("gekko", { disassemble: disassembleWord });
+ * ```
+ */
+export function disassembleWord(word: number, address: number): string {
+  const b = new Uint8Array([word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff]);
+  return disassembleText(b, address);
+}
