@@ -33,6 +33,7 @@ import {
 } from "./asm_parse.ts";
 import {
   ALIASES,
+  badStringLoad,
   BY_NAME,
   type Field,
   type InsnDef,
@@ -889,6 +890,14 @@ function encode(
       throw new LineError("Invalid register operand when updating", s.ops[1]?.col ?? s.col);
     }
   }
+  if (def.lsw && badStringLoad(def.lsw, w)) {
+    throw new LineError(
+      def.lsw === "i"
+        ? "Index register in load range"
+        : "Invalid register operand: rD equals rA or rB",
+      s.ops[1]?.col ?? s.col,
+    );
+  }
   if (def.lmw) {
     const rt = (w >>> 21) & 0x1f;
     const ra = (w >>> 16) & 0x1f;
@@ -956,6 +965,8 @@ function encodeField(
       );
     case "u16":
       return place(range(plainNumber(ov, "an immediate"), 0n, 0xffffn, "Operand"));
+    case "nb":
+      return place(range(plainNumber(ov, "a byte count"), 0n, 32n, "Byte count") & 31);
     case "spr": {
       const n = range(plainNumber(ov, "an SPR number"), 0n, 1023n, "SPR number");
       return { bits: sprBits(n), value: n };

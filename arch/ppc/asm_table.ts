@@ -25,6 +25,7 @@ export type FieldKind =
   | "li" // 24-bit word displacement, relative
   | "lia" // 24-bit word address, absolute
   | "spr" // 10-bit SPR number with swapped halves
+  | "nb" // lswi/stswi byte count 0..32 (32 is encoded as 0)
   | "crbit"; // CR field number placed at bits 18..20 of BI (extended conditional branches)
 
 /** One operand field. */
@@ -57,6 +58,8 @@ export interface InsnDef {
   readonly update?: "load" | "store";
   /** lmw: rA must not be in the loaded range. */
   readonly lmw?: boolean;
+  /** lswi: rA must not be in the loaded range; lswx: rD must differ from rA and rB. */
+  readonly lsw?: "i" | "x";
 }
 
 /** A macro: mnemonic rewritten to another with computed operands. */
@@ -298,6 +301,13 @@ for (const [c, to] of TRAPS) {
 add("tw", X(31, 4), [TO, RA, RB]);
 add("twi", OP(3), [TO, RA, SI]);
 add("mfcr", X(31, 19), [RT]);
+add("mcrxr", X(31, 512), [BF]);
+add("lswx", X(31, 533), [RT, RA0, RB], { lsw: "x" });
+add("lswi", X(31, 597), [RT, RA0, f("nb", 11, 5)], { lsw: "i" });
+add("stswx", X(31, 661), [RS, RA0, RB]);
+add("stswi", X(31, 725), [RS, RA0, f("nb", 11, 5)]);
+add("eciwx", X(31, 310), [RT, RA0, RB]);
+add("ecowx", X(31, 438), [RS, RA0, RB]);
 add("lwarx", X(31, 20), [RT, RA0, RB]);
 add("mtcr", X(31, 144) | (0xff << 12), [RS], { mask: ~(0x1f << 21) });
 add("mtcrf", X(31, 144), [CRM, RS]);
@@ -659,4 +669,20 @@ export function sprOf(word: number): number {
  */
 export function sprBits(n: number): number {
   return spr(n);
+}
+
+/**
+ * True if a `lswi`/`lswx` word breaks the operand rules GNU as enforces (lswi: rA in the range of
+ * loaded registers, wrapping after r31; lswx: rD equal to rA or rB).
+ *
+ * @example
+ * ```ts
+ * badStringLoad("i", 0x7d2904aa); // true: lswi r9,r9,0 loads r9..r16
+ * ```
+ */
+export function badStringLoad(kind: "i" | "x", word: number): boolean {
+  const rt = (word >>> 21) & 31, ra = (word >>> 16) & 31, rb = (word >>> 11) & 31;
+  if (kind === "x") return ra === rt || rb === rt;
+  const regs = ((rb === 0 ? 32 : rb) + 3) >> 2;
+  return ((ra - rt) & 31) < regs;
 }

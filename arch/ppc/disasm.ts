@@ -20,7 +20,15 @@
  * @module
  */
 
-import { type Field, getField, type InsnDef, INSNS, validBo, Y_BIT } from "./asm_table.ts";
+import {
+  badStringLoad,
+  type Field,
+  getField,
+  type InsnDef,
+  INSNS,
+  validBo,
+  Y_BIT,
+} from "./asm_table.ts";
 
 /** Options for {@linkcode disassemble} and {@linkcode disassembleOne}. */
 export interface DisasmOptions {
@@ -94,6 +102,7 @@ function operands(d: InsnDef, w: number, pc: number, relative: boolean): string[
         out.push(crBit(v));
         break;
       case "u":
+      case "nb":
         out.push(String(v));
         break;
       case "s16":
@@ -161,6 +170,7 @@ function decodeWord(w: number, pc: number, relative: boolean): string | null {
       const ra = (w >>> 16) & 31;
       if (ra === 0 || (d.update === "load" && ra === ((w >>> 21) & 31))) continue;
     }
+    if (d.lsw && badStringLoad(d.lsw, w)) continue;
     if (d.lmw && ((w >>> 16) & 31) >= ((w >>> 21) & 31)) continue;
     if (d.name === "mftb" && d.fields.length === 2) continue; // only 268/269, named above
     const ops = operands(d, w, pc, relative);
