@@ -163,18 +163,25 @@ Deno.test("chooseKernelArch: kernel.arch, then the first image, then the CPU", a
   }
 });
 
-Deno.test("load: or entry: on a bzImage or ELF file is an error at the value: its header decides", async () => {
-  // The scenario sits beside the bundled images, so `file:` finds them.
-  const file = new URL("../scenarios/t.yaml", import.meta.url).pathname;
-  const text = (image: string) =>
-    scenario(`kernel: { version: "2.6.13" }
+/** A 2.6.13 i386 kernel: boot, kexec_load `image: { <image> }`, then `rest` (steps, expect). */
+function kexecLoadScenario(image: string, rest: string): string {
+  return scenario(`kernel: { version: "2.6.13" }
 steps:
   - boot
   - kexec_load:
       image: { ${image} }
       loader: { build: i386 }
-expect: { kernel: { image: null } }
-`);
+${rest}`);
+}
+
+/** An `expect:` key `segments:` with these entries (flow mappings). */
+const segments = (entries: string[]) =>
+  `  segments:\n${entries.map((e) => `    - ${e}\n`).join("")}`;
+
+Deno.test("load: or entry: on a bzImage or ELF file is an error at the value: its header decides", async () => {
+  // The scenario sits beside the bundled images, so `file:` finds them.
+  const file = new URL("../scenarios/t.yaml", import.meta.url).pathname;
+  const text = (image: string) => kexecLoadScenario(image, "expect: { kernel: { image: null } }\n");
   for (
     const image of [
       "format: bzImage, file: images/good.bzImage, load: 0x200000",
@@ -199,26 +206,26 @@ expect: { kernel: { image: null } }
   }
   // Without load: the same file loads where kexec-tools puts it; with asm:, load: is where the
   // wrapped code's PT_LOAD goes.
-  const placed = (image: string, segments: string) =>
-    text(image).replace("expect: { kernel: { image: null } }", `expect:\n  segments:\n${segments}`);
   const ok = await run(
-    placed(
+    kexecLoadScenario(
       "format: bzImage, file: images/good.bzImage",
-      `    - { mem: 0x3000, label: "setup (zero page + command line)" }
-    - { mem: 0x9d000, label: purgatory }
-    - { mem: 0x100000, bufsz: 6, label: kernel }
-`,
+      "expect:\n" + segments([
+        '{ mem: 0x3000, label: "setup (zero page + command line)" }',
+        "{ mem: 0x9d000, label: purgatory }",
+        "{ mem: 0x100000, bufsz: 6, label: kernel }",
+      ]),
     ),
     { file },
   );
   assert.equal(ok.status, "passed", formatResult(ok));
   const asm = await run(
-    placed(
+    kexecLoadScenario(
       'format: elf, load: 0x200000, asm: "hlt"',
-      `    - { mem: 0x1000 }
-    - { mem: 0x3000, label: ELF boot notes }
-    - { mem: 0x200000, bufsz: 1 }
-`,
+      "expect:\n" + segments([
+        "{ mem: 0x1000 }",
+        "{ mem: 0x3000, label: ELF boot notes }",
+        "{ mem: 0x200000, bufsz: 1 }",
+      ]),
     ),
     { file },
   );
@@ -229,27 +236,19 @@ Deno.test("an .asm file of a loader format is assembled at load: and wrapped lik
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/code.asm`, "bits 32\nstart:\n  mov eax, start\n  hlt\n");
-    const text = (image: string, segment: string) =>
-      scenario(`kernel: { version: "2.6.13" }
-steps:
-  - boot
-  - kexec_load:
-      image: { ${image} }
-      loader: { build: i386 }
-  - reboot: { cmd: kexec }
+    const elf = await run(
+      kexecLoadScenario(
+        "format: elf, file: ./code.asm, load: 0x200000",
+        `  - reboot: { cmd: kexec }
   - run: { until: halt, max_instructions: 100000 }
 expect:
   cpu: { 0: { eax: 0x200000 } }
   memory: [{ at: 0x200000, bytes: "b8 00 00 20 00 f4" }]
-  segments:
-${segment}`);
-    const elf = await run(
-      text(
-        "format: elf, file: ./code.asm, load: 0x200000",
-        `    - { mem: 0x1000 }
-    - { mem: 0x3000, label: ELF boot notes }
-    - { mem: 0x200000, bufsz: 6 }
-`,
+` + segments([
+          "{ mem: 0x1000 }",
+          "{ mem: 0x3000, label: ELF boot notes }",
+          "{ mem: 0x200000, bufsz: 6 }",
+        ]),
       ),
       { file: `${dir}/t.yaml` },
     );
@@ -257,18 +256,14 @@ ${segment}`);
     // As a bzImage the code is wrapped too (raw code is no image: ENOEXEC); the relocatable
     // kernel goes where kexec-tools puts it (kernel_alignment 0x200000).
     const bz = await run(
-      scenario(`kernel: { version: "2.6.13" }
-steps:
-  - boot
-  - kexec_load:
-      image: { format: bzImage, file: ./code.asm, protocol: 0x0205 }
-      loader: { build: i386 }
-expect:
-  segments:
-    - { mem: 0x3000 }
-    - { mem: 0x200000, bufsz: 6, label: kernel }
-    - { mem: 0x1ffe000, label: purgatory }
-`),
+      kexecLoadScenario(
+        "format: bzImage, file: ./code.asm, protocol: 0x0205",
+        "expect:\n" + segments([
+          "{ mem: 0x3000 }",
+          "{ mem: 0x200000, bufsz: 6, label: kernel }",
+          "{ mem: 0x1ffe000, label: purgatory }",
+        ]),
+      ),
       { file: `${dir}/t.yaml` },
     );
     assert.equal(bz.status, "passed", formatResult(bz));
