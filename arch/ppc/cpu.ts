@@ -27,8 +27,10 @@
  * - The timebase counts at the model's rate (bus / 4) from the virtual clock; DEC counts down at
  *   the same rate and signals its exception when bit 0 goes 0 -> 1 (an event is scheduled on the
  *   virtual clock, the CPU never advances it).
+ * - Trace: MSR[SE] traps after every completed instruction except rfi, MSR[BE] after branches
+ *   (vector 0xD00, SRR0 = next instruction); the delivery counts with the traced instruction.
  * - Not modelled: floating point and paired singles (opcodes raise FP unavailable with
- *   MSR[FP] = 0 and a program exception (illegal) otherwise), trace (SE/BE), performance
+ *   MSR[FP] = 0 and a program exception (illegal) otherwise), performance
  *   monitor, instruction/data address breakpoints, eciwx/ecowx, caches
  *   (cache instructions only do their architectural memory effects: dcbz zeroes, dcbi/dcbst/dcbf
  *   check translation, icbi drops decoded code), the L2.
@@ -720,6 +722,17 @@ export class PpcCpu implements CpuCore {
     return this.illegal(w, "floating point is not modelled");
   }
 
+  /**
+   * Trace exception (0xD00) after an instruction that completed with MSR[SE] (any instruction
+   * but rfi) or MSR[BE] (branches); SRR0 = the next instruction. Counted with the instruction.
+   */
+  trace(w: number): void {
+    if (w === 0x4c000064) return;
+    const op = w >>> 26, xo = (w >>> 1) & 0x3ff;
+    const branch = op === 16 || op === 18 || (op === 19 && (xo === 16 || xo === 528));
+    if ((this.msr & MSR.SE) !== 0 || branch) this.deliver(0xd00, this.pc, 0, "trace");
+  }
+
   /** Machine check input (MCP): vector 0x200 with MSR[ME], checkstop otherwise. */
   machineCheck(): void {
     if ((this.msr & MSR.ME) === 0) {
@@ -818,6 +831,7 @@ export class PpcCpu implements CpuCore {
       this.cia = pc;
       this.pc = (pc + 4) >>> 0;
       execute(this, w);
+      if ((this.msr & 0x600) !== 0) this.trace(w);
       this.retiredCount = ++n;
       if (this.runStateValue !== "running") break;
     }

@@ -203,14 +203,14 @@ Deno.test("ppc rfi: MSR from SRR1 under mask 0x87C0FF73, PC from SRR0, POW clear
     E.ori(3, 3, 0x2000),
     E.mtspr(26, 3), // SRR0 = 0x2000
     E.lis(4, 0xffff),
-    E.ori(4, 4, 0xffcf), // all bits but IR/DR
+    E.ori(4, 4, 0xf9cf), // all bits but SE/BE (trace) and IR/DR
     E.mtspr(27, 4),
     E.rfi,
   ]);
   put(env.bus.memory, 0x2000, [E.li(5, 9)]);
   cpu.run(8);
   assert.equal(cpu.getGpr(5), 9);
-  assert.equal(cpu.getMsr(), ((MSR.IP | MSR.ME) & ~0x87c0ff73 | (0xffffffcf & 0x87c0ff73)) >>> 0);
+  assert.equal(cpu.getMsr(), ((MSR.IP | MSR.ME) & ~0x87c0ff73 | (0xfffff9cf & 0x87c0ff73)) >>> 0);
   assert.equal(field(cpu.snapshot().msr, "pow"), 0);
 });
 
@@ -551,4 +551,21 @@ Deno.test("ppc trace: the mod.ts word disassembler names an undefined SPR access
         "illegal instruction at 0x00001000: mfspr r3,1023 (mfspr of SPR 1023, not on the gekko)"
     ),
   );
+});
+
+Deno.test("ppc trace exception: MSR[SE] after each instruction, MSR[BE] after branches", () => {
+  for (
+    const [bit, code, pc, srr0] of [
+      [MSR.SE, [E.li(3, 1), E.li(3, 2)], 0xd00, 0x1004],
+      [MSR.BE, [E.li(3, 1), E.b(8), E.nop, E.nop], 0xd00, 0x100c],
+    ] as const
+  ) {
+    const { env, cpu } = setup("gekko", bit | MSR.ME);
+    put(env.bus.memory, 0x1000, [...code]);
+    cpu.run(bit === MSR.SE ? 1 : 2);
+    assert.equal(cpu.getPc(), pc);
+    assert.equal(cpu.getSpr(26), srr0);
+    assert.equal(cpu.getSpr(27), bit | MSR.ME);
+    assert.equal(cpu.getMsr(), MSR.ME);
+  }
 });
