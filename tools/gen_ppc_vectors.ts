@@ -242,7 +242,7 @@ const vectors = live.map((l, i) => [BASE + 4 * i, l, hex(all.subarray(4 * i, 4 *
     }).text
   );
   const back = await bytesOf(texts.join("\n") + "\n", BASE, "d");
-  const diff = texts.filter((t, i) => hex(back.subarray(4 * i, 4 * i + 4)) !== vectors[i][2]);
+  const diff = texts.filter((_t, i) => hex(back.subarray(4 * i, 4 * i + 4)) !== vectors[i][2]);
   if (back.length !== all.length || diff.length) {
     throw new Error(`GNU as disagrees with the disassembler on: ${diff.slice(0, 10).join("; ")}`);
   }
