@@ -569,3 +569,34 @@ Deno.test("ppc trace exception: MSR[SE] after each instruction, MSR[BE] after br
     assert.equal(cpu.getMsr(), MSR.ME);
   }
 });
+
+Deno.test("ppc tw/twi: each TO condition (signed and unsigned)", () => {
+  const twi = (to: number, ra: number, imm: number) =>
+    ((3 << 26) | (to << 21) | (ra << 16) | (imm & 0xffff)) >>> 0;
+  const cases: [word: number, a: number, b: number, traps: boolean][] = [
+    [E.tw(16, 3, 4), -1, 0, true], // lt
+    [E.tw(16, 3, 4), 0, -1, false],
+    [E.tw(8, 3, 4), 1, -1, true], // gt
+    [E.tw(8, 3, 4), -1, 1, false],
+    [E.tw(4, 3, 4), 5, 5, true], // eq
+    [E.tw(4, 3, 4), 5, 6, false],
+    [E.tw(2, 3, 4), 0, -1, true], // ltu: 0 < 0xffffffff
+    [E.tw(2, 3, 4), -1, 0, false],
+    [E.tw(1, 3, 4), -1, 0, true], // gtu
+    [E.tw(1, 3, 4), 0, -1, false],
+    [E.tw(0, 3, 4), 1, 2, false], // no condition
+    [twi(31, 3, 0), 7, 0, true], // trap
+    [twi(16, 3, -5), -6, 0, true], // lt immediate (sign-extended)
+    [twi(2, 3, -5), -6, 0, true], // ltu: 0xfffffffa < 0xfffffffb
+    [twi(1, 3, -5), -6, 0, false],
+  ];
+  for (const [w, a, b, traps] of cases) {
+    const { env, cpu } = setup("750", 0);
+    put(env.bus.memory, 0x1000, [w]);
+    cpu.setGpr(3, a);
+    cpu.setGpr(4, b);
+    cpu.run(1);
+    assert.equal(cpu.getPc(), traps ? 0x700 : 0x1004, `${w.toString(16)} a=${a} b=${b}`);
+    if (traps) assert.equal(cpu.getSpr(27) & 0x20000, 0x20000);
+  }
+});
