@@ -26,7 +26,9 @@
  *   an external interrupt or decrementer (with EE) or SRESET wakes the CPU. `b .` just runs.
  * - The timebase counts at the model's rate (bus / 4) from the virtual clock; DEC counts down at
  *   the same rate and signals its exception when bit 0 goes 0 -> 1 (an event is scheduled on the
- *   virtual clock, the CPU never advances it).
+ *   virtual clock, the CPU never advances it). Time is `env.clock.now()`, which the machine
+ *   advances between run slices (as for the x86 TSC), so TB reads inside one slice see the
+ *   slice's start time and a DEC written mid-slice counts from it.
  * - Trace: MSR[SE] traps after every completed instruction except rfi, MSR[BE] after branches
  *   (vector 0xD00, SRR0 = next instruction); the delivery counts with the traced instruction.
  * - Not modelled: floating point and paired singles (opcodes raise FP unavailable with
