@@ -21,7 +21,9 @@
  * ```
  *
  * Build and run a machine without a scenario file (the layers below the runner are exported
- * here too, and as the entry points `./hw`, `./x86`, `./kernel` and `./images`):
+ * here too, and as the entry points `./hw`, `./x86`, `./kernel` and `./images`; the PowerPC
+ * 750/Gekko interpreter, assembler and disassembler are the separate entry point `./ppc`, since
+ * their names match the x86 ones):
  *
  * ```ts
  * import { buildMachine, createX86KexecArch, LinuxKernelModel, x86CpuFactory } from "./mod.ts";

@@ -96,6 +96,7 @@ Deno.test("deno.json exports map every entry point", () => {
     "./x86": "./arch/x86/mod.ts",
     "./kernel": "./kernel/mod.ts",
     "./images": "./kernel/image/mod.ts",
+    "./ppc": "./arch/ppc/mod.ts",
   });
   assert.ok(
     config.tasks.check.includes(Object.values(config.exports).map((p) => p.slice(2)).join(" ")),

@@ -271,3 +271,24 @@ expect:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a segment buf can be PowerPC code (arch: ppc): assembled big-endian by arch/ppc/asm.ts", async () => {
+  const load = (asm: string) =>
+    scenario(`kernel: { version: "2.6.13" }
+steps:
+  - boot
+  - kexec_load:
+      segments:
+        - { buf: "f4", mem: 0x100000, memsz: 0x1000 }
+        - { buf: { format: payload, arch: ppc, asm: "${asm}" }, mem: 0x200000, memsz: 0x1000 }
+  - reboot: { cmd: kexec }
+  - run: { until: halt, max_instructions: 10000 }
+expect:
+  memory: [{ at: 0x200000, bytes: "38 60 00 01" }]
+`);
+  const r = await run(load("li r3, 1"));
+  assert.equal(r.status, "passed", formatResult(r));
+  const bad = await run(load("frob r3"));
+  assert.equal(bad.status, "error");
+  assert.match(bad.error!.message, /Unknown instruction: frob/);
+});

@@ -1,11 +1,12 @@
 /**
  * The default {@linkcode MachineProvider}: PC boards from hw/platforms.ts with the x86 CPU models
- * of arch/x86, and the x86 assembler for `asm:` images.
+ * of arch/x86, and the x86 or PowerPC (`arch: ppc`) assembler for `asm:` images.
  *
  * @module
  */
 
 import { assemble } from "../arch/x86/asm.ts";
+import { assemble as assemblePpc } from "../arch/ppc/asm.ts";
 import { x86CpuFactory } from "../arch/x86/cpu.ts";
 import { disassembleText } from "../arch/x86/disasm.ts";
 import { x86Models } from "../arch/x86/models.ts";
@@ -36,10 +37,11 @@ export const pcMachineProvider: MachineProvider = {
   },
   assemble(source, options) {
     if (options.arch === "ppc") {
-      throw Object.assign(new SyntaxError("PowerPC assembler not available yet"), {
-        line: (options.lineOffset ?? 0) + 1,
-        column: (options.columnOffset ?? 0) + 1,
-        detail: "the PowerPC assembler is not available yet",
+      return assemblePpc(source, {
+        org: options.org,
+        file: options.file,
+        lineOffset: options.lineOffset,
+        columnOffset: options.columnOffset,
       });
     }
     return assemble(source, {
