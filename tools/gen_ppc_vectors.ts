@@ -18,6 +18,7 @@
 
 import { BY_NAME, type Field, MACROS } from "../arch/ppc/asm_table.ts";
 import { disassembleOne } from "../arch/ppc/disasm.ts";
+import { mulberry32 } from "../testing/prng.ts";
 
 const OUT = "arch/ppc/testdata";
 const TMP = await Deno.makeTempDir({ dir: "/tmp", prefix: "ppcvec" });
@@ -32,15 +33,10 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 
 const version = (await run(["powerpc-linux-gnu-as", "--version"])).out.split("\n")[0];
 
-/** Seeded PRNG (mulberry32). */
+/** Uniform floats in [0, 1) from the shared seeded PRNG. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u32 = mulberry32(seed);
+  return () => u32() / 4294967296;
 }
 const rnd = prng(750);
 const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];

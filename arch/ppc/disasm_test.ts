@@ -1,6 +1,7 @@
 import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { assemble } from "./asm.ts";
 import { disassemble, disassembleOne, disassembleText } from "./disasm.ts";
+import { mulberry32 } from "../../testing/prng.ts";
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 const unhex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
@@ -114,13 +115,7 @@ Deno.test("disassemble: buffers, partial words and the trace hook", () => {
 });
 
 Deno.test("disassemble: 100000 random words never throw and re-assemble to themselves", () => {
-  let a = 12345;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const rnd = mulberry32(12345);
   const primaries = [
     3,
     7,

@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
 import { createPpcCpu, MSR } from "./cpu.ts";
 import { createPpcTestEnv } from "./test_env.ts";
-
-/** Mulberry32: a small seeded PRNG (tests only). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { mulberry32 } from "../../testing/prng.ts";
 
 // Primary opcodes weighted towards the implemented ones, so that programs get past their first
 // word; extended opcodes are drawn at random.
@@ -66,7 +55,7 @@ const MORE = [
 ];
 
 Deno.test("ppc fuzz: 10,000 random programs raise no JavaScript exception", () => {
-  const rnd = prng(0x750);
+  const rnd = mulberry32(0x750);
   const env = createPpcTestEnv({ ramSize: 1 << 20, fullTrace: false });
   const cpu = createPpcCpu(env, { model: "gekko" });
   const m = env.bus.memory;

@@ -1,16 +1,12 @@
 import { ok as assert } from "node:assert/strict";
 import { createX86Cpu } from "./cpu.ts";
 import { createTestEnv, enterFlat32, enterLong64 } from "./test_env.ts";
+import { mulberry32 } from "../../testing/prng.ts";
 
-/** Small seeded PRNG (mulberry32). */
+/** Uniform floats in [0, 1) from the shared seeded PRNG. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u32 = mulberry32(seed);
+  return () => u32() / 4294967296;
 }
 
 const PROGRAMS = 10_000;
