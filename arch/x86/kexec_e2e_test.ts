@@ -49,21 +49,28 @@ for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
       assertEquals(r.errno, 0, r.reason);
       const control = kernel.kexec.state.image!.controlCodePage;
       assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+      const cpu = m.cpus[0] as X86Cpu;
+      // the old kernel's control registers as machine_kexec calls the stub
+      const cr0Before = cpu.getCr(0), cr4Before = cpu.getCr(4);
+      assert(cr0Before & 0x80000000n, "paging on before the stub");
       const run = m.run({ until: "halt", maxInstructions: 200_000 });
       assertEquals(run.reason, "halted");
       assertEquals(m.memory.readBytes(0x100000, img.length), img);
       assert(m.memory.isZero(0x103000, 0x1000));
-      const cpu = m.cpus[0] as X86Cpu;
       assertEquals(cpu.getRip(), 0x100001n, "halted after the entry's HLT");
       const cr0 = cpu.getCr(0);
       assertEquals(cr0 & 0x80000000n, 0n, "PG off");
       assertEquals(cr0 & 1n, 1n, "PE on");
       assertEquals(cr0 & 0x5000cn, 0n, "AM WP TS EM off");
+      // §4.4 step 4: clear mask 0x8005000C, set PE; MP, ET, NE, NW, CD as they were
+      assertEquals(cr0, (cr0Before & ~0x8005000cn) | 1n, "other CR0 bits preserved");
       assertEquals(cpu.getCr(3), 0n);
       const pae = model === "pentium4-xeon";
       if (pae) assertEquals(cpu.getCr(4), 0n, "CR4 cleared when the CPU reports PAE");
-      // xor-cleared registers leave ZF and PF set; IF, DF, TF off
-      assertEquals(cpu.getFlags() & 0x701, 0);
+      else assertEquals(cpu.getCr(4), cr4Before, "CR4 untouched without PAE");
+      // EFLAGS: the spec's 0x2 after popfl, then the final `xor` clears leave ZF and PF set
+      // (the original clears with xorl too); AF is undefined after XOR, so it is masked out.
+      assertEquals(cpu.getFlags() & ~0x10, 0x46);
       for (const i of [0, 1, 2, 3, 5, 6, 7]) {
         assertEquals(cpu.getGpr(i) & 0xffffffffn, 0n, `gpr ${i}`);
       }
@@ -136,25 +143,38 @@ for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
     assertEquals(r.errno, 0, r.reason);
     const control = kernel.kexec.state.image!.controlCodePage;
     assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+    const cpu = m.cpus[0] as X86Cpu;
+    const cr0Before = cpu.getCr(0), eferBefore = cpu.getEfer();
+    assert(eferBefore & 0x500n, "LME and LMA on before the stub");
     const run = m.run({ until: "halt", maxInstructions: 200_000 });
     assertEquals(run.reason, "halted");
     assertEquals(m.memory.readBytes(0x100000, img.length), img);
     assertEquals(m.memory.readBytes(0x140000000, 4096), pattern(4096, 1));
-    const cpu = m.cpus[0] as X86Cpu;
     assertEquals(cpu.getRip(), 0x100001n);
     assertEquals(cpu.getCr(4), 0x20n);
     assertEquals(cpu.getCr(3), BigInt(control));
     assertEquals(cpu.getCr(0) & 0x8005000dn, 0x80000001n, "PG PE on, AM WP TS EM off");
     assertEquals(cpu.getCr(0) >> 32n, 0n, "CR0[63:32] = 0 after the 32-bit OR");
-    assertEquals(cpu.getFlags() & 0x701, 0);
+    assertEquals(
+      cpu.getCr(0),
+      ((cr0Before & 0xffffffffn) & ~0x5000cn) | 0x80000001n,
+      "other CR0 bits preserved",
+    );
+    assertEquals(cpu.getEfer(), eferBefore, "EFER (LME, LMA, NX, SCE) unchanged");
+    // the final `xor` clears leave ZF and PF set after popfq's 0x2 (AF undefined, masked)
+    assertEquals(cpu.getFlags() & ~0x10, 0x46);
     for (let i = 0; i < 16; i++) {
       if (i === 4) continue;
       assertEquals(cpu.getGpr(i), 0n, `gpr ${i} (R9 = R10 = the caller's R10, 0 here)`);
     }
     assertEquals(cpu.getGpr(4), BigInt(control + 8192));
     assertEquals(cpu.getSegment("cs").selector, 0x10);
-    assertEquals(cpu.getSegment("ss").selector, 0x18);
+    assertEquals((cpu.getSegment("cs").attributes >> 13) & 1, 1, "CS is 64-bit code (L=1)");
+    for (const s of ["ds", "es", "ss", "fs", "gs"] as const) {
+      assertEquals(cpu.getSegment(s).selector, 0x18, s);
+    }
     assertEquals(cpu.getGdtr(), { base: 0xffff810000000000n, limit: 0 });
+    assertEquals(cpu.getIdtr(), { base: 0xffff810000000000n, limit: 0 });
   });
 }
 
