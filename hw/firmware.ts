@@ -17,7 +17,10 @@
  * - post-BIOS device state: both 8259s initialized (vectors 0x08 and 0x70, edge, cascade on IR2),
  *   every IRQ masked except the cascade; PIT channel 0 in mode 3 with count 0 (18.2 Hz); IMCR in
  *   PIC mode; BSP local APIC software-enabled (SVR = 0x10F) with LINT0 = ExtINT and
- *   LINT1 = NMI; every IOAPIC redirection entry masked. APs stay in wait-for-SIPI.
+ *   LINT1 = NMI (virtual wire, MP spec App. A.3) except on IMCR boards, where LINT0/LINT1 stay
+ *   masked (MP spec §5: in PIC-mode configurations the BIOS must leave LINTIN0/1 of every local
+ *   APIC disabled, since the 8259 INTR and NMI also reach them); every IOAPIC redirection entry
+ *   masked. APs stay in wait-for-SIPI.
  *
  * MP table layouts follow the Intel MultiProcessor Specification 1.4, chapter 4.
  *
@@ -670,7 +673,13 @@ export function programPostDevices(d: PostDevices): void {
     io.write(0x22, 1, 0x70);
     io.write(0x23, 1, 0x00);
   }
-  if (d.lapicBase !== undefined) {
+  if (d.lapicBase !== undefined && d.imcr) {
+    // MP spec §5: PIC-mode boards wire INTR/NMI to LINTIN0/1 of every local APIC as well as to
+    // the IMCR mux, and "the BIOS ... must leave the LINTIN0 [and LINTIN1] of all local APICs
+    // disabled"; the OS programs them when it switches the IMCR to APIC mode.
+    d.note?.("POST: BSP local APIC SVR=0x10f, LINT0/LINT1 left masked (PIC mode)");
+    bus.write(d.lapicBase + 0xf0, 4, 0x10f, 0);
+  } else if (d.lapicBase !== undefined) {
     d.note?.("POST: BSP local APIC SVR=0x10f, LINT0 ExtINT, LINT1 NMI");
     bus.write(d.lapicBase + 0xf0, 4, 0x10f, 0);
     bus.write(d.lapicBase + 0x350, 4, 0x700, 0);

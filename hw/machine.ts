@@ -6,11 +6,12 @@
  * master IR2) and, when the board has one, the IOAPIC pins (IRQ n -> pin n, IRQ0 -> pin 2 as the
  * MP tables of the era say; IRQ2 is the cascade and reaches no pin). The master 8259's INT output
  * goes, per {@linkcode PicOutput}: straight to the BSP's INTR (`intr`); through the IMCR (`imcr`:
- * PIC mode -> BSP INTR bypassing the local APIC, APIC mode -> LINT0 of every local APIC); to
+ * LINT0 of every local APIC always, plus the BSP's INTR pin, bypassing its local APIC, in PIC
+ * mode, MP spec §5); to
  * LINT0 of every local APIC (`lint0`, virtual wire A, the MP default configuration); or to an
  * IOAPIC pin (`ioapic`, virtual wire B: software programs that pin ExtINT). NMI
- * ({@linkcode Machine.nmi}) goes to the BSP's NMI pin in `intr` mode and IMCR PIC mode, to LINT1
- * of every local APIC otherwise. A CPU's INTA ({@linkcode CpuPins.acknowledge}) goes to the 8259
+ * ({@linkcode Machine.nmi}) goes to the BSP's NMI pin in `intr` mode, to LINT1 of every local APIC
+ * otherwise, and on IMCR boards in PIC mode to both. A CPU's INTA ({@linkcode CpuPins.acknowledge}) goes to the 8259
  * when its INTR was driven straight by the 8259, otherwise to its local APIC (which runs the 8259
  * INTA itself for ExtINT, or when globally disabled, where LINT0 is the INTR pin).
  *
@@ -460,12 +461,20 @@ export class Machine {
 
   /** Pulse the NMI line (chipset NMI: parity/IOCHK/watchdog). */
   nmi(): void {
-    if (this.picOutput === "intr" || this.lapics.length === 0 || this.imcr?.picMode === true) {
+    if (this.picOutput === "intr" || this.lapics.length === 0) {
       this.trace.emit("irq", "NMI -> BSP NMI pin", -1);
       this.cpus[0].nmi();
       return;
     }
-    this.trace.emit("irq", "NMI -> LINT1 of every local APIC", -1);
+    if (this.imcr?.picMode === true) {
+      // MP spec §5: NMI also reaches LINTIN1 of every local APIC (software keeps them masked).
+      this.trace.emit(
+        "irq",
+        "NMI -> BSP NMI pin (IMCR PIC mode) and LINT1 of every local APIC",
+        -1,
+      );
+      this.cpus[0].nmi();
+    } else this.trace.emit("irq", "NMI -> LINT1 of every local APIC", -1);
     for (const l of this.lapics) {
       l.setLint(1, true);
       l.setLint(1, false);
@@ -480,8 +489,10 @@ export class Machine {
         direct = level;
         break;
       case "imcr":
+        // MP spec §5: INTR goes to LINTIN0 of every local APIC and to the IMCR mux; the mux feeds
+        // the BSP's INTR pin only in PIC mode. (QEMU, Bochs and v86 have no IMCR.)
         if (this.imcr === undefined || this.imcr.picMode) direct = level;
-        else lint0 = level;
+        lint0 = level;
         break;
       case "lint0":
         lint0 = level;

@@ -129,8 +129,14 @@ Deno.test("wiring: the 8259 reaches the BSP through each board's path", () => {
       [outb(0x22, 0x70), outb(0x23, 0x01), mmio32(0xfee00350, 0x10700)],
       [],
     ],
-    // IMCR in APIC mode, LINT0 ExtINT (BIOS state): via the local APIC.
-    [{ board: "pc-imcr", cpu: { count: 1 } }, [outb(0x22, 0x70), outb(0x23, 0x01)], [0x0b]],
+    // IMCR in APIC mode, BIOS state: LINT0 left masked in a PIC-mode configuration (MP spec §5).
+    [{ board: "pc-imcr", cpu: { count: 1 } }, [outb(0x22, 0x70), outb(0x23, 0x01)], []],
+    // IMCR in APIC mode, LINT0 ExtINT (what the OS programs): via the local APIC.
+    [
+      { board: "pc-imcr", cpu: { count: 1 } },
+      [outb(0x22, 0x70), outb(0x23, 0x01), mmio32(0xfee00350, 0x700)],
+      [0x0b],
+    ],
     // Virtual wire A.
     [{ board: "pc-lapic" }, [], [0x0b]],
     // Virtual wire A with the APIC software-disabled: LINT0 forced masked.
@@ -264,6 +270,60 @@ Deno.test("NMI goes to the BSP pin in PIC mode and through LINT1 otherwise", () 
   const lapic = build({ board: "pc-lapic" }, [[nop]]);
   lapic.m.nmi();
   assert.equal(lapic.cpu[0].nmis.length, 1); // BIOS: LINT1 = NMI
+});
+
+Deno.test("IMCR board: INTR and NMI reach LINT0/LINT1 of every local APIC in both modes", () => {
+  // MP spec §5: in PIC-mode configurations the 8259 INTR and NMI are wired to LINTIN0/LINTIN1 of
+  // all local APICs and to the IMCR mux; the mux drives the BSP's INTR/NMI pins in PIC mode only.
+  // Rows: IMCR APIC mode?, LVT LINT1 programmed on [BSP, AP] (else BIOS state: masked),
+  // expected NMIs seen by [BSP, AP].
+  const rows: [boolean, [boolean, boolean], [number, number]][] = [
+    [false, [false, false], [1, 0]], // PIC mode, BIOS state: the mux only
+    [false, [false, true], [1, 1]], // PIC mode: an AP that unmasks LINT1 sees NMI too
+    [false, [true, false], [2, 0]], // PIC mode, BSP LINT1 unmasked: pin and LINT1 (why it must not be)
+    [true, [false, false], [0, 0]], // APIC mode, LINT1 masked everywhere: NMI goes nowhere
+    [true, [true, false], [1, 0]], // APIC mode, Linux's BSP LINT1 = NMI
+    [true, [true, true], [1, 1]],
+  ];
+  for (const [apicMode, lint1, expected] of rows) {
+    const { m, cpu } = build({ board: "pc-imcr", cpu: { count: 2 } }, [[nop], [nop]]);
+    if (apicMode) {
+      m.io.write(0x22, 1, 0x70);
+      m.io.write(0x23, 1, 0x01);
+    }
+    for (const i of [0, 1]) {
+      assert.equal(field(m.lapics[i].snapshot().lvt1, "masked"), 1n, "BIOS leaves LINT1 masked");
+      if (!lint1[i]) continue;
+      m.lapics[i].mmioWrite(0xf0, 4, 0x1ff);
+      m.lapics[i].mmioWrite(0x360, 4, 0x400);
+    }
+    m.nmi();
+    assert.deepEqual(
+      [cpu[0].nmis.length, cpu[1].nmis.length],
+      expected,
+      JSON.stringify(
+        { apicMode, lint1 },
+      ),
+    );
+  }
+});
+
+Deno.test("IMCR board: an AP with LINT0 ExtINT sees the 8259 INTR even in PIC mode", () => {
+  for (const apicMode of [false, true]) {
+    const { m } = build({ board: "pc-imcr", cpu: { count: 2 } }, [[nop], [nop]]);
+    if (apicMode) {
+      m.io.write(0x22, 1, 0x70);
+      m.io.write(0x23, 1, 0x01);
+    }
+    m.lapics[1].mmioWrite(0xf0, 4, 0x1ff);
+    m.lapics[1].mmioWrite(0x350, 4, 0x700);
+    m.io.write(0x21, 1, 0xf7); // unmask IRQ3
+    m.setIrq(3, true);
+    assert.equal(m.lapics[1].intrPending, true, `AP INTR, apicMode=${apicMode}`);
+    assert.equal(m.lapics[0].intrPending, false, "BSP LINT0 left masked by the BIOS");
+    assert.equal(m.lapics[1].acknowledge(), 0x0b);
+    assert.equal(m.lapics[1].intrPending, false);
+  }
 });
 
 Deno.test("IA32_APIC_BASE writes move or unmap the local APIC window", () => {
