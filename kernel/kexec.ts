@@ -330,7 +330,8 @@ export class Kexec {
     try {
       if (crash) {
         segments.forEach((s, i) => {
-          if (s.mem < region.start || s.mem + s.memsz - 1n > region.end) {
+          // mend = mstart + memsz - 1 in unsigned long: a zero-length segment at 0 wraps to ~0.
+          if (s.mem < region.start || ((s.mem + s.memsz - 1n) & mask) > region.end) {
             throw new KernelError(
               "EADDRNOTAVAIL",
               `crash segment ${i} outside the crashkernel region`,

@@ -258,6 +258,28 @@ const cases: Case[] = [
     args: { entry: 0x4000000, segments: [seg(0x7fff000, 0x1000)], flags: KEXEC_ON_CRASH },
   },
   {
+    // kimage_crash_alloc computes mend = mem + memsz - 1 in unsigned long: at address 0 a
+    // zero-length segment wraps to ~0 and is refused, even inside a region that starts at 0.
+    name: "crash zero-length segment at 0: mem + memsz - 1 wraps",
+    crash: { start: 0n, end: 0x3ffffffn },
+    versions: { "2.6.13": "EADDRNOTAVAIL" },
+    args: {
+      entry: 0x1000,
+      segments: [seg(0x1000, 0x1000), { buf: null, bufsz: 0, mem: 0, memsz: 0 }],
+      flags: KEXEC_ON_CRASH,
+    },
+  },
+  {
+    name: "crash zero-length segment inside the region",
+    crash: { start: 0x4000000n, end: 0x7ffffffn },
+    versions: { "2.6.13": 0 },
+    args: {
+      entry: 0x4000000,
+      segments: [seg(0x4000000, 0x1000), { buf: null, bufsz: 0, mem: 0x4002000, memsz: 0 }],
+      flags: KEXEC_ON_CRASH,
+    },
+  },
+  {
     name: "crash image with arch field",
     crash: { start: 0x4000000n, end: 0x7ffffffn },
     versions: { "2.6.13": 0 },
