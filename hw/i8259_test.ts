@@ -147,6 +147,119 @@ Deno.test("i8259: ICW1 resets IMR, ISR, priority, special mask, read select and 
   assert.equal(r.pic.intOutput, true);
 });
 
+Deno.test("i8259: every ICW1 effect, one row per datasheet item and model decision", () => {
+  // [8259A-DS] ICW1: (a) edge sense reset, (b) IMR cleared, (c) IR7 lowest, (d) slave address 7,
+  // (e) special mask cleared and status read = IRR, (f) IC4 = 0 zeroes the ICW4 functions. ISR
+  // cleared, level IRR kept, poll and rotate-in-AEOI cleared are model decisions (hw/i8259.ts).
+  const rows: {
+    name: string;
+    chip: "master" | "slave";
+    setup: (r: Rig) => void;
+    icw1: number;
+    expect: [string, number | string | boolean][];
+  }[] = [
+    {
+      name: "(a) edge latch of a held-high input reset",
+      chip: "master",
+      setup: (r) => r.pic.setIrq(3, true),
+      icw1: 0x11,
+      expect: [["irr", 0x00], ["inputs", 0x08]],
+    },
+    {
+      name: "(b) IMR cleared",
+      chip: "slave",
+      setup: (r) => r.out(0xa1, 0x5a),
+      icw1: 0x11,
+      expect: [["imr", 0x00]],
+    },
+    {
+      name: "(c) IR7 lowest priority again",
+      chip: "master",
+      setup: (r) => r.out(0x20, 0xc3),
+      icw1: 0x11,
+      expect: [["priority", 7]],
+    },
+    {
+      name: "(d) slave address set to 7",
+      chip: "slave",
+      setup: () => {},
+      icw1: 0x11,
+      expect: [["icw3", 7]],
+    },
+    {
+      name: "(e) special mask mode cleared, status read = IRR",
+      chip: "master",
+      setup: (r) => {
+        r.out(0x20, 0x68);
+        r.out(0x20, 0x0b);
+      },
+      icw1: 0x11,
+      expect: [["special_mask", false], ["read_register", "irr"]],
+    },
+    {
+      name: "(f) IC4 = 0 zeroes ICW4 functions (AEOI, SFNM, 8086 mode)",
+      chip: "master",
+      setup: (r) => linuxInit(r, 0x20, 0x28, 0x13),
+      icw1: 0x10,
+      expect: [["icw4", 0x00], ["aeoi", false], ["sfnm", false], ["init_state", "icw2"]],
+    },
+    {
+      name: "IC4 = 1 keeps ICW4 until the new ICW4 arrives",
+      chip: "master",
+      setup: (r) => linuxInit(r, 0x20, 0x28, 0x03),
+      icw1: 0x11,
+      expect: [["icw4", 0x03], ["init_state", "icw2"]],
+    },
+    {
+      name: "ISR cleared (not in the datasheet list; every emulator does)",
+      chip: "master",
+      setup: (r) => {
+        r.out(0x21, 0x00);
+        raise(r, 5);
+        r.pic.acknowledge();
+      },
+      icw1: 0x11,
+      expect: [["isr", 0x00]],
+    },
+    {
+      name: "level-triggered (ELCR) input stays in IRR: no edge needed",
+      chip: "slave",
+      setup: (r) => {
+        r.out(0x4d1, 0x08); // IRQ11 level
+        r.pic.setIrq(11, true);
+      },
+      icw1: 0x11,
+      expect: [["irr", 0x08]],
+    },
+    {
+      name: "LTIM = 1 makes every held input a request at once",
+      chip: "master",
+      setup: (r) => r.pic.setIrq(4, true),
+      icw1: 0x19,
+      expect: [["irr", 0x10], ["ltim", true]],
+    },
+    {
+      name: "poll and rotate-in-AEOI cleared",
+      chip: "master",
+      setup: (r) => {
+        r.out(0x20, 0x80);
+        r.out(0x20, 0x0c);
+      },
+      icw1: 0x11,
+      expect: [["poll", false], ["rotate_aeoi", false]],
+    },
+  ];
+  for (const row of rows) {
+    const r = rig();
+    linuxInit(r);
+    row.setup(r);
+    r.out(row.chip === "master" ? 0x20 : 0xa0, row.icw1);
+    for (const [name, want] of row.expect) {
+      assert.equal(r.reg(row.chip, name), want, `${row.name}: ${name}`);
+    }
+  }
+});
+
 Deno.test("i8259: IMR masks presentation but not latching", () => {
   const r = rig();
   linuxInit(r);
