@@ -371,3 +371,70 @@ for (
     if (s.lapic) assertEquals(s.lapic[0].isr_vectors, []);
   });
 }
+
+// §2.7: the stub's list walk on hand-written entries. Flag priority is DESTINATION, INDIRECTION,
+// DONE, SOURCE (first set bit in that order wins); an entry with no flag is skipped; a source
+// page that is its own destination is copied onto itself.
+const STUB_LIST_CASES = [
+  { board: "pc-ioapic", model: "pentium4-xeon", arch: "i386", w: 4 },
+  { board: "opteron", model: "opteron", arch: "x86_64", w: 8 },
+] as const;
+for (const c of STUB_LIST_CASES) {
+  for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
+    Deno.test(`e2e ${c.arch} ${version}: the stub's flag priority, skipped and self entries`, () => {
+      const m = machine({ board: c.board, cpu: { model: c.model, count: 1 } });
+      const arch = createX86KexecArch(m, { arch: c.arch });
+      const kernel = new KernelModel(m, { version, arch });
+      kernel.boot();
+      const hlt = new Uint8Array(4096);
+      hlt[0] = 0xf4;
+      const r = kernel.kexecLoad({
+        entry: 0x100000,
+        segments: [{ buf: hlt, mem: 0x100000, memsz: 4096 }],
+      });
+      assertEquals(r.errno, 0, r.reason);
+      const img = kernel.kexec.state.image!;
+      const [p0] = img.indirectionPages;
+      const hltSource = img.readSlot(p0 + c.w) - 8; // the segment's IND_SOURCE entry
+      assertEquals(kernel.reboot({ cmd: "kexec" }).errno, 0);
+      // Rewrite the list before the stub runs: sources S1..S3 and a second indirection page Q
+      // (all clear of the old kernel's live tables at 0x100000-0x400000).
+      const S1 = 0x500000, S2 = 0x501000, S3 = 0x502000, SELF = 0x900000, Q = 0x503000;
+      const mem = m.memory;
+      mem.writeBytes(S1, pattern(4096, 11));
+      mem.writeBytes(S2, pattern(4096, 12));
+      mem.writeBytes(S3, pattern(4096, 13));
+      mem.writeBytes(SELF, pattern(4096, 14));
+      mem.fill(SELF + 4096, 4096, 0);
+      const put = (page: number, entries: number[]) =>
+        entries.forEach((e, i) =>
+          c.w === 4 ? mem.write32(page + i * 4, e) : mem.write64(page + i * 8, BigInt(e))
+        );
+      put(p0, [
+        0x600000 | 0x1, // destination
+        S1 | 0x8, // copy S1 -> 0x600000
+        0, // no flag: skipped
+        0x700000 | 0x3, // DESTINATION and INDIRECTION: the destination wins
+        S2 | 0x8, // copy S2 -> 0x700000
+        Q | 0xa, // INDIRECTION and SOURCE: the indirection wins
+        S3 | 0x8, // never reached
+      ]);
+      put(Q, [
+        0x100000 | 0x1,
+        hltSource + 0x8, // the new kernel's page (above 4 GiB on x86_64: no `|`)
+        SELF | 0x1,
+        SELF | 0x8, // its own destination: copied onto itself
+        S3 | 0xc, // DONE and SOURCE: done wins, S3 is not copied to SELF + 4096
+      ]);
+      const run = m.run({ until: "halt", maxInstructions: 200_000 });
+      assertEquals(run.reason, "halted");
+      assertEquals((m.cpus[0] as X86Cpu).getRip(), 0x100001n);
+      assertEquals(mem.readBytes(0x600000, 4096), pattern(4096, 11));
+      assertEquals(mem.readBytes(0x700000, 4096), pattern(4096, 12));
+      assertEquals(mem.readBytes(SELF, 4096), pattern(4096, 14));
+      assert(mem.isZero(SELF + 4096, 4096), "the DONE|SOURCE entry copied nothing");
+      assert(mem.isZero(0x601000, 4096), "the entry without a flag copied nothing");
+      assert(mem.isZero(0x701000, 4096), "the INDIRECTION|SOURCE entry copied nothing");
+    });
+  }
+}
