@@ -371,8 +371,8 @@ class Chip {
   #icw1(value: number, head: string): void {
     // Datasheet ICW1 effects: edge-sense circuit reset, IMR cleared, IR7 lowest priority,
     // slave-mode address 7, special mask mode cleared, status read = IRR, ICW4 functions zeroed
-    // when IC4 = 0. Clearing ISR is not stated by the datasheet (UNCONFIRMED); QEMU, Bochs and v86
-    // all clear it, and so do we. Poll and rotate-in-AEOI are cleared as in QEMU.
+    // when IC4 = 0. Clearing ISR is not in that list (searched again: still UNCONFIRMED); QEMU,
+    // Bochs and v86 all clear it, and so do we. Poll and rotate-in-AEOI are cleared as in QEMU.
     this.icw1 = value;
     this.edge = 0;
     this.imr = 0;

@@ -642,6 +642,8 @@ export class LocalApic implements ApicBusLocalApic {
    * caller (or {@linkcode LocalApic.accept} for an INIT message) also INITs the core.
    */
   init(): void {
+    // Checked [SDM3 "Local APIC State After an INIT Reset"]: same as power-up/RESET except that
+    // the APIC ID and Arb ID registers are not affected (the §9 "INIT vs RESET" UNCONFIRMED item).
     this.#resetRegisters(false);
     this.#trace.emit("irq", `${this.name}: INIT (ID ${formatHex(this.#id, 8)} kept)`);
     this.#updateIntr();
@@ -834,6 +836,8 @@ export class LocalApic implements ApicBusLocalApic {
     if (before === level) return;
     if (!this.#globalEnabled) {
       this.#lint[pin] = level;
+      // SDM: EN = 0 is "functionally equivalent to an IA-32 processor without an on-chip APIC"; no
+      // literal pin statement found (searched), so LINT0/LINT1 = INTR/NMI stays an inference.
       if (pin === 1 && level) this.#cpu.nmi();
       this.#updateIntr();
       return;
@@ -887,6 +891,8 @@ export class LocalApic implements ApicBusLocalApic {
   #localInterrupt(index: number): void {
     const e = this.#lvt[index];
     if ((e & LVT_MASK) !== 0) return;
+    // Checked against the SDM LVT figure/text: INIT and ExtINT are "not supported" for the thermal
+    // and performance-counter LVTs, so only Fixed/SMI/NMI act there (was UNCONFIRMED in §3.3).
     const mode = index === LVT_TIMER || index === LVT_ERROR ? 0 : (e >>> 8) & 7;
     switch (mode) {
       case 0:

@@ -903,3 +903,64 @@ Deno.test("lapic reset restores power-on state including the hardware ID", () =>
   assert.equal(rd(a, R.LVT_LINT0), 0x10000);
   assert.equal(pins[0].intr, false);
 });
+
+Deno.test("lapic INIT: every register back to its power-on value except the APIC ID", () => {
+  // [SDM3 "Local APIC State After an INIT Reset"]: as after power-up or RESET, except that the
+  // APIC ID (and Arb ID) registers are not affected; IA32_APIC_BASE is an MSR and survives INIT.
+  const { apics, pins, bus } = makeSystem([0, 1], P4);
+  const [bsp, ap] = apics;
+  enable(bsp);
+  enable(ap, 0x3f);
+  wr(ap, R.ID, 0x05000000);
+  wr(ap, R.TPR, 0x40);
+  wr(ap, R.LDR, 0x02000000);
+  wr(ap, R.DFR, 0x0fffffff);
+  wr(ap, R.ICR_HIGH, 0x01000000);
+  for (const off of [0x320, 0x330, 0x340, 0x350, 0x360, 0x370]) wr(ap, off, 0x50);
+  wr(ap, R.TIMER_DIVIDE, 0x0b);
+  wr(ap, R.TIMER_INITIAL, 100000);
+  const level = { destMode: "physical", dest: 5, level: true } as const;
+  bus.send({ ...level, vector: 0x61, delivery: "fixed", trigger: "level" });
+  assert.equal(ap.acknowledge(), 0x61); // ISR + TMR
+  bus.send({ ...level, vector: 0x62, delivery: "fixed", trigger: "level" }); // IRR + TMR
+  wr(ap, R.ICR_LOW, 0x0005); // illegal vector: ESR bit 5 pending
+  ap.apicBaseWritten(0xfed00800n); // relocated, still enabled
+  const before = ap.snapshot();
+  assert.deepEqual(before.isr_vectors, [0x61]);
+  assert.deepEqual(before.irr_vectors, [0x50, 0x62]); // 0x50: the LVT error interrupt
+  wr(bsp, R.ICR_HIGH, 0x05000000);
+  wr(bsp, R.ICR_LOW, 0x4500); // INIT, assert
+  assert.equal(pins[1].init, 1);
+  const rows: [string, number, number][] = [
+    ["ID kept", R.ID, 0x05000000],
+    ["TPR", R.TPR, 0],
+    ["PPR", R.PPR, 0],
+    ["LDR", R.LDR, 0],
+    ["DFR all ones", R.DFR, 0xffffffff],
+    ["SVR software-disabled", R.SVR, 0xff],
+    ["ICR low", R.ICR_LOW, 0],
+    ["ICR high", R.ICR_HIGH, 0],
+    ["LVT timer", R.LVT_TIMER, 0x10000],
+    ["LVT thermal", R.LVT_THERMAL, 0x10000],
+    ["LVT perf", R.LVT_PERF, 0x10000],
+    ["LVT LINT0", R.LVT_LINT0, 0x10000],
+    ["LVT LINT1", R.LVT_LINT1, 0x10000],
+    ["LVT error", R.LVT_ERROR, 0x10000],
+    ["timer initial", R.TIMER_INITIAL, 0],
+    ["timer current", R.TIMER_CURRENT, 0],
+    ["timer divide", R.TIMER_DIVIDE, 0],
+    ["version unaffected", R.VERSION, 0x00050014],
+    ["ISR 0x60-0x7f", R.ISR0 + 0x30, 0],
+    ["TMR 0x60-0x7f", R.TMR0 + 0x30, 0],
+    ["IRR 0x60-0x7f", R.IRR0 + 0x30, 0],
+  ];
+  for (const [name, off, want] of rows) assert.equal(rd(ap, off) >>> 0, want, name);
+  assert.equal(readEsr(ap), 0, "ESR and its pending errors cleared");
+  assert.equal(ap.apicBase, 0xfed00800n, "IA32_APIC_BASE (base, EN) survives INIT");
+  assert.equal(ap.softwareEnabled, false);
+  assert.equal(pins[1].intr, false);
+  // A fixed message is now refused (software-disabled), SIPI is still taken.
+  assert.equal(bus.send({ ...level, vector: 0x63, delivery: "fixed", trigger: "edge" }), 0);
+  assert.equal(bus.send({ ...level, vector: 0x10, delivery: "startup", trigger: "edge" }), 1);
+  assert.deepEqual(pins[1].sipi, [0x10]);
+});

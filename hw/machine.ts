@@ -456,6 +456,7 @@ export class Machine {
       throw new MachineError(`Invalid ISA IRQ number: ${irq} (expected 0-15)`);
     }
     this.pic.setIrq(irq, level);
+    // Checked: MP spec 1.4 Table 5-2 wires INTIN0 = 8259 INTR, INTIN2 = IRQ0, INTINn = IRQn.
     if (this.ioapic !== undefined && irq !== 2) this.ioapic.setPin(irq === 0 ? 2 : irq, level);
   }
 
