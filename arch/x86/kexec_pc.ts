@@ -341,8 +341,21 @@ export class PcHardware {
   }
 }
 
-/** MP bus types counted as ISA by find_isa_irq_pin. */
-const ISA_LIKE = new Set(["ISA", "EISA", "MCA"]);
+/**
+ * True for an MP bus type string Linux classes as ISA, EISA or MCA (the buses find_isa_irq_pin
+ * and the IO-APIC setup treat as ISA). MP_bus_info compares only the length of each name
+ * (`strncmp(str, "ISA", 3)`), so a type that merely starts with one of them counts too.
+ *
+ * @example
+ * ```ts
+ * import { isIsaLikeBus } from "./kexec_pc.ts";
+ * isIsaLikeBus("ISA"); // true
+ * isIsaLikeBus("PCI"); // false
+ * ```
+ */
+export function isIsaLikeBus(type: string): boolean {
+  return type.startsWith("ISA") || type.startsWith("EISA") || type.startsWith("MCA");
+}
 
 /**
  * find_isa_irq_pin(irq, type): the first MP interrupt entry from an ISA-like bus with that type
@@ -352,7 +365,7 @@ export function findIsaIrqPin(mp: MpTables | undefined, irq: number, type: strin
   if (!mp) return -1;
   for (const e of mp.ioInterrupts) {
     const bus = mp.buses.find((b) => b.id === e.busId);
-    if (!bus || !ISA_LIKE.has(bus.type.trim())) continue;
+    if (!bus || !isIsaLikeBus(bus.type)) continue;
     if (e.type === type && e.busIrq === irq) return e.pin;
   }
   return -1;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { encodeMpTables, findMpTables } from "../../hw/firmware.ts";
 import { PhysicalMemory } from "../../hw/memory.ts";
 import { floatingPointer, ISA_MP_CONFIG } from "../../hw/testdata/mp_tables.ts";
-import { findSmpConfig } from "./kexec_pc.ts";
+import { findIsaIrqPin, findSmpConfig } from "./kexec_pc.ts";
 
 /** Memory with a BDA (EBDA segment, base KiB), a floating pointer at `at` and its table. */
 function machineMemory(
@@ -68,4 +68,65 @@ Deno.test("findSmpConfig: a broken configuration table is no table, with the rea
   skip.write8(0x208, 2); // length 2 paragraphs
   assert.equal(findSmpConfig(skip).mp?.floatingAddr, 0x9fc00);
   assert.deepEqual(findSmpConfig(new PhysicalMemory({ addressSpace: 2 ** 32 })), {});
+});
+
+Deno.test("find_isa_irq_pin: first matching I/O interrupt entry from an ISA/EISA/MCA bus", () => {
+  const flags = { polarity: "conforms", trigger: "conforms" } as const;
+  const io = (
+    busId: number,
+    type: "INT" | "ExtINT",
+    busIrq: number,
+    pin: number,
+    ioApicId = 2,
+  ) => ({
+    ...flags,
+    busId,
+    type,
+    busIrq,
+    pin,
+    ioApicId,
+  });
+  const buses = [
+    { id: 0, type: "PCI" },
+    { id: 1, type: "ISA" },
+    { id: 2, type: "EISA" },
+    {
+      id: 3,
+      type: "MCA",
+    },
+    { id: 4, type: "ISAX" },
+    { id: 5, type: " ISA" },
+  ];
+  const table = (ioInterrupts: ReturnType<typeof io>[]) =>
+    ({
+      floatingAddr: 0xf0000,
+      configAddr: 0xf0010,
+      imcr: false,
+      lapicAddress: 0xfee00000,
+      oemId: "",
+      productId: "",
+      processors: [],
+      buses,
+      ioApics: [{ id: 2, version: 0x11, enabled: true, address: 0xfec00000 }],
+      ioInterrupts,
+      localInterrupts: [{ ...flags, type: "ExtINT", busId: 1, busIrq: 0, apicId: 0xff, lint: 0 }],
+    }) as Parameters<typeof findIsaIrqPin>[0];
+  const cases: [string, ReturnType<typeof io>[], number][] = [
+    ["ISA ExtINT on pin 0", [io(1, "INT", 0, 2), io(1, "ExtINT", 0, 0)], 0],
+    ["the first match in table order wins", [io(1, "ExtINT", 0, 5), io(1, "ExtINT", 0, 0)], 5],
+    ["EISA counts as ISA", [io(2, "ExtINT", 0, 3)], 3],
+    ["MCA counts as ISA", [io(3, "ExtINT", 0, 4)], 4],
+    // MP_bus_info compares with strncmp(str, "ISA", 3): a prefix is enough, a leading blank is not
+    ["a type starting with ISA counts", [io(4, "ExtINT", 0, 1)], 1],
+    ["a type with a leading blank does not", [io(5, "ExtINT", 0, 1)], -1],
+    ["a PCI source bus does not", [io(0, "ExtINT", 0, 7)], -1],
+    ["the source IRQ must be 0", [io(1, "ExtINT", 1, 7)], -1],
+    ["the type must be ExtINT", [io(1, "INT", 0, 2)], -1],
+    ["the destination IO-APIC id is ignored", [io(1, "ExtINT", 0, 6, 9)], 6],
+    ["local interrupt entries are not searched", [], -1],
+  ];
+  for (const [name, entries, pin] of cases) {
+    assert.equal(findIsaIrqPin(table(entries), 0, "ExtINT"), pin, name);
+  }
+  assert.equal(findIsaIrqPin(undefined, 0, "ExtINT"), -1, "no MP table");
 });

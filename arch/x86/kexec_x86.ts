@@ -24,6 +24,7 @@ import {
   APIC_BITS,
   findIsaIrqPin,
   findSmpConfig,
+  isIsaLikeBus,
   PcHardware,
   type PcIrqState,
   VECTORS,
@@ -472,7 +473,7 @@ export abstract class X86Kexec implements KexecArch {
           );
           if (!e) continue;
           const bus = mp.buses.find((b) => b.id === e.busId);
-          const isa = bus !== undefined && ["ISA", "EISA", "MCA"].includes(bus.type.trim());
+          const isa = bus !== undefined && isIsaLikeBus(bus.type);
           const irq = isa ? e.busIrq : pin;
           const level = e.trigger === "level" || (e.trigger === "conforms" && !isa);
           const low = e.polarity === "low" || (e.polarity === "conforms" && !isa);
