@@ -226,6 +226,65 @@ irrmsg: db "irr=", 0
   memory:
     - { at: 0x9fc0c, u8: 0x80 }""")
 
+# 5b. IMCR APIC mode with the BIOS's masked LINT0 ---------------------------------------------------
+write("hw_imcr_apic_mode_lint0",
+  """On an MP board with an IMCR the 8259 INTR reaches LINTIN0 of every local APIC as well as the
+  IMCR mux, so the BIOS leaves LINT0/LINT1 masked (MP spec 1.4 section 5). A tick arrives in PIC
+  mode through the mux; after the switch to APIC mode (IMCR = 1) the tick stays latched in the
+  8259's IRR because LINT0 is masked; once the guest programs LINT0 = ExtINT, unmasked, the still
+  high INT is taken at once (ExtINT is level-sensitive) and ticks flow through the local APIC.""",
+  ["hw", "imcr", "lapic", "pic", "pit", "virtual-wire"],
+  "board: pc-imcr\ncpu: { count: 1 }",
+  ivt(8, "irq0") + PIT_1KHZ + """  mov al, 0xfe
+  out 0x21, al
+  sti
+wait:
+  hlt
+  cmp byte [ticks], 1
+  jb wait
+  cli
+  mov al, 0x70                 ; IMCR: APIC mode
+  out 0x22, al
+  mov al, 0x01
+  out 0x23, al
+  mov si, apicmsg
+  call print
+  sti
+""" + delay(300000, 1, "about 6 ms") + """  cli
+  mov si, irrmsg
+  call print
+  mov al, 0x0a
+  out 0x20, al
+  in al, 0x20
+  call hex8
+  call nl
+  mov eax, 0xfee00350          ; LVT LINT0: ExtINT, unmasked (virtual wire A)
+  mov ebx, 0x00000700
+  call wr32
+  mov si, lintmsg
+  call print
+  sti
+wait2:
+  hlt
+  cmp byte [ticks], 3
+  jb wait2
+  cli
+""" + EXIT + TICK_HANDLER + """ticks: db 0
+tickmsg: db "tick", 10, 0
+apicmsg: db "IMCR -> APIC mode", 10, 0
+irrmsg: db "irr=", 0
+lintmsg: db "LINT0 ExtINT", 10, 0
+""",
+  """run: { reason: exit }
+  console: "tick\\nIMCR -> APIC mode\\nirr=01\\nLINT0 ExtINT\\ntick\\ntick\\n"
+  imcr: { mode: apic }
+  lapic:
+    0:
+      svr: { enabled: 1 }
+      lvt0: { delivery: ExtINT, masked: 0 }
+      lvt1: { masked: 1 }
+      isr_vectors: []""")
+
 # 6. IOAPIC level-triggered entry with remote IRR ------------------------------------------------
 write("hw_ioapic_level_remote_irr",
   """A level-triggered IOAPIC entry (pin 2 = ISA IRQ0, vector 0x40, fixed) sets Remote IRR when the
