@@ -3,6 +3,7 @@
 // is checked register by register against reference kexec-kernel.md §4.4 / §5.4.
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { buildMachine, type MachineConfig } from "../../hw/platforms.ts";
+import { Trace } from "../../hw/trace.ts";
 import { KernelModel } from "../../kernel/model.ts";
 import { KEXEC_ON_CRASH } from "../../kernel/kexec.ts";
 import { type X86Cpu, x86CpuFactory } from "./cpu.ts";
@@ -438,3 +439,135 @@ for (const c of STUB_LIST_CASES) {
     });
   }
 }
+
+// §7.5: the order of the device accesses on the way out, read from the trace (category io and
+// mmio). Each milestone is the first access of its kind; the list is compared whole, so a
+// missing, extra or reordered step fails.
+function shutdownMilestones(trace: Trace, bsp: number): string[] {
+  const seen: string[] = [];
+  const mark = (m: string) => {
+    if (!seen.includes(m)) seen.push(m);
+  };
+  let virtWire = false;
+  for (const e of trace.all()) {
+    if (e.category !== "io" && e.category !== "mmio") continue;
+    const t = e.message;
+    if (t.startsWith("out 0x0021 <- 0xff")) mark("PIC master masked");
+    else if (t.startsWith("out 0x00a1 <- 0xff")) mark("PIC slave masked");
+    else if (t.startsWith("out 0x0022 <- 0x70")) mark("IMCR selected");
+    else if (t.startsWith("out 0x0023 <- 0x00")) mark("IMCR PIC mode");
+    else if (t.startsWith(`lapic${bsp}: write 0x300 <- 0x000c08fb`)) mark("stop IPI");
+    else if (t.startsWith(`lapic${bsp}: write 0x300 <- 0x000c0c00`)) mark("NMI shootdown IPI");
+    else if (/^lapic\d+: write 0x0f0 <- 0x000000ff/.test(t)) {
+      mark(t.startsWith(`lapic${bsp}:`) ? "BSP APIC disabled" : "AP APIC disabled");
+    } else if (t.startsWith("ioapic: write 0x10 <- 0x00010000")) mark("IO-APIC pins masked");
+    else if (t.startsWith("ioapic: write 0x10 <- 0x00000700")) mark("IO-APIC pin ExtINT");
+    else if (t.startsWith(`lapic${bsp}: write 0x0f0 <- 0x0000010f`)) {
+      virtWire = true;
+      mark("SPIV enabled, vector 0x0f");
+    } else if (virtWire && t.startsWith(`lapic${bsp}: write 0x350`)) mark("LVT0");
+    else if (virtWire && t.startsWith(`lapic${bsp}: write 0x360`)) mark("LVT1 NMI");
+  }
+  return seen;
+}
+
+/** The IO-APIC data-window writes as [register, value], in order. */
+function iowinWrites(trace: Trace): [number, number][] {
+  const out: [number, number][] = [];
+  for (const e of trace.all()) {
+    const w = /^ioapic: write 0x10 <- 0x([0-9a-f]+): IOWIN\[0x([0-9a-f]+)\]/.exec(e.message);
+    if (e.category === "mmio" && w) out.push([parseInt(w[2], 16), parseInt(w[1], 16)]);
+  }
+  return out;
+}
+
+const NORMAL = [
+  "PIC master masked",
+  "PIC slave masked",
+  "stop IPI",
+  "AP APIC disabled",
+  "BSP APIC disabled",
+  "IO-APIC pins masked",
+  "IO-APIC pin ExtINT",
+  "SPIV enabled, vector 0x0f",
+  "LVT0",
+  "LVT1 NMI",
+];
+const SHUTDOWN_ORDER_CASES = [
+  { name: "i386 SMP", board: "pc-ioapic", model: "pentium4-xeon", arch: "i386", want: NORMAL },
+  { name: "x86_64 SMP", board: "opteron", model: "opteron", arch: "x86_64", want: NORMAL },
+  {
+    name: "i386 SMP with an IMCR",
+    board: "pc-imcr",
+    model: "pentium",
+    arch: "i386",
+    want: [
+      "PIC master masked",
+      "PIC slave masked",
+      "stop IPI",
+      "AP APIC disabled",
+      "BSP APIC disabled",
+      "IO-APIC pins masked", // clear_IO_APIC; the MP table names no ExtINT pin on this board
+      "IMCR selected",
+      "IMCR PIC mode",
+    ],
+  },
+] as const;
+for (const c of SHUTDOWN_ORDER_CASES) {
+  for (const version of ["2.6.8.1-kexec3", "2.6.13"]) {
+    Deno.test(`§7.5 order ${c.name} ${version}: device accesses of the kexec reboot`, () => {
+      const trace = new Trace({ full: true });
+      const m = buildMachine({ board: c.board, cpu: { model: c.model, count: 2 } }, {
+        cpu: x86CpuFactory(c.model),
+        trace,
+      });
+      const kernel = new KernelModel(m, {
+        version,
+        arch: createX86KexecArch(m, { arch: c.arch }),
+      });
+      kernel.boot();
+      const start = trace.all().length;
+      kexecIntoHlt(kernel);
+      const tail = new Trace({ full: true });
+      for (const e of trace.all().slice(start)) tail.emit(e.category, e.message, e.cpu);
+      assertEquals(shutdownMilestones(tail, 0), [...c.want]);
+      const iowin = iowinWrites(tail);
+      if (c.want.includes("IO-APIC pin ExtINT" as never)) {
+        // clear_IO_APIC: low dword (masked) before high; the ExtINT entry: high dword first
+        assertEquals(iowin.slice(0, 2), [[0x10, 0x10000], [0x11, 0]]);
+        assertEquals(iowin.slice(-2), [[0x11, 0], [0x10, 0x700]]);
+      }
+    });
+  }
+}
+
+Deno.test("§7.5 order i386 2.6.13 crash: no PIC masking, NMI shootdown, then the IO-APIC", () => {
+  const trace = new Trace({ full: true });
+  const m = buildMachine({ board: "pc-ioapic", cpu: { model: "pentium4-xeon", count: 2 } }, {
+    cpu: x86CpuFactory("pentium4-xeon"),
+    trace,
+  });
+  const arch = createX86KexecArch(m, { arch: "i386" });
+  const kernel = new KernelModel(m, { version: "2.6.13", arch, cmdline: "crashkernel=16M@32M" });
+  kernel.boot();
+  const img = new Uint8Array(4096);
+  img[0] = 0xf4;
+  const r = kernel.kexecLoad({
+    entry: 0x2000000,
+    flags: KEXEC_ON_CRASH,
+    segments: [{ buf: img, mem: 0x2000000, memsz: 4096 }],
+  });
+  assertEquals(r.errno, 0, r.reason);
+  const start = trace.all().length;
+  assert(kernel.panic({ cpu: 0 }).kexeced);
+  const tail = new Trace({ full: true });
+  for (const e of trace.all().slice(start)) tail.emit(e.category, e.message, e.cpu);
+  assertEquals(shutdownMilestones(tail, 0), [
+    "NMI shootdown IPI",
+    "IO-APIC pins masked",
+    "IO-APIC pin ExtINT",
+    "SPIV enabled, vector 0x0f",
+    "LVT0",
+    "LVT1 NMI",
+  ]);
+});
