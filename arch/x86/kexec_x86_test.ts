@@ -15,6 +15,7 @@ import type { X86CpuPort, X86State } from "./kexec_cpu.ts";
 import { I386Kexec, LAYOUT_32 } from "./kexec_32.ts";
 import { LAYOUT_64, X8664Kexec } from "./kexec_64.ts";
 import { relocateStub } from "./kexec_stub.ts";
+import { e820ReserveResources, MemoryMap, ResourceTree } from "../../hw/memory_map.ts";
 
 class FakeCore implements CpuCore {
   readonly index: number;
@@ -443,6 +444,29 @@ Deno.test("x86_64 iomem: e820-64bit switch hides RAM above 4 GiB", () => {
   const off = world({ config: OPTERON, version: "2.6.13", patches: { "e820-64bit": false } });
   off.kernel.boot();
   assert(!off.kernel.iomem!.format().includes("100000000-"));
+});
+
+Deno.test("e820 resources: the pre-patch filter is addr + size > 4 GiB (strictly)", () => {
+  // §8: entries ending exactly at 4 GiB keep their resource without the patch; one byte more
+  // and the whole entry is dropped.
+  const cases: [string, number, boolean, number][] = [
+    ["ends at 4 GiB, filter on", 0x1_0000_0000, false, 0],
+    ["ends at 4 GiB + 4 KiB, filter on", 0x1_0000_1000, false, 1],
+    ["ends at 4 GiB + 4 KiB, e820-64bit", 0x1_0000_1000, true, 0],
+  ];
+  for (const [name, end, wide, dropped] of cases) {
+    const map = new MemoryMap([
+      { base: 0, size: 0x9f000, type: "ram" },
+      { base: 0xc000_0000, size: end - 0xc000_0000, type: "ram" },
+    ]);
+    const tree = new ResourceTree({ end: 2 ** 40 - 1 });
+    assertEquals(e820ReserveResources(tree, map, { e820_64bit: wide }).length, dropped, name);
+    assertEquals(
+      tree.format().includes(`c0000000-${(end - 1).toString(16)} : System RAM`),
+      dropped === 0,
+      name,
+    );
+  }
 });
 
 Deno.test("x86_64 i8259 sysdev: kexec3 without i8259-sysfs has none", () => {
