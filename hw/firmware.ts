@@ -16,8 +16,8 @@
  *   {@linkcode MP_CONFIG_ROM_ADDR} when it does not fit;
  * - post-BIOS device state: both 8259s initialized (vectors 0x08 and 0x70, edge, cascade on IR2),
  *   every IRQ masked except the cascade; PIT channel 0 in mode 3 with count 0 (18.2 Hz); IMCR in
- *   PIC mode; BSP local APIC software-enabled (SVR = 0x10F) with LINT0 = ExtINT and
- *   LINT1 = NMI (virtual wire, MP spec App. A.3) except on IMCR boards, where LINT0/LINT1 stay
+ *   PIC mode; BSP local APIC software-enabled (SVR = 0x10F) with LINT0 = edge ExtINT
+ *   and LINT1 = level NMI (virtual wire, MP spec App. A.3) except on IMCR boards, where LINT0/LINT1 stay
  *   masked (MP spec §5: in PIC-mode configurations the BIOS must leave LINTIN0/1 of every local
  *   APIC disabled, since the 8259 INTR and NMI also reach them); every IOAPIC redirection entry
  *   masked. APs stay in wait-for-SIPI.
@@ -680,10 +680,12 @@ export function programPostDevices(d: PostDevices): void {
     d.note?.("POST: BSP local APIC SVR=0x10f, LINT0/LINT1 left masked (PIC mode)");
     bus.write(d.lapicBase + 0xf0, 4, 0x10f, 0);
   } else if (d.lapicBase !== undefined) {
-    d.note?.("POST: BSP local APIC SVR=0x10f, LINT0 ExtINT, LINT1 NMI");
+    d.note?.("POST: BSP local APIC SVR=0x10f, LINT0 edge ExtINT, LINT1 level NMI");
     bus.write(d.lapicBase + 0xf0, 4, 0x10f, 0);
+    // MP spec App. A.3: "LINT0 ... edge-triggered ExtINT ... and LINT1 for level-triggered NMI"
+    // (the SDM asks software for edge on LINT1; NMI is taken on the edge either way).
     bus.write(d.lapicBase + 0x350, 4, 0x700, 0);
-    bus.write(d.lapicBase + 0x360, 4, 0x400, 0);
+    bus.write(d.lapicBase + 0x360, 4, 0x8400, 0);
   }
   if (d.ioapic !== undefined) {
     const { base, id, pins } = d.ioapic;

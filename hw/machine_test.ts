@@ -83,6 +83,8 @@ Deno.test("firmware: MP table, e820 copy, BIOS ROM and post-BIOS device state", 
   assert.equal(field(lapic0.lvt0, "delivery"), 7n);
   assert.equal(field(lapic0.lvt0, "masked"), 0n);
   assert.equal(field(lapic0.lvt1, "delivery"), 4n);
+  assert.equal(field(lapic0.lvt0, "trigger"), 0n, "MP spec A.3: edge-triggered ExtINT");
+  assert.equal(field(lapic0.lvt1, "trigger"), 1n, "MP spec A.3: level-triggered NMI");
   assert.equal(field(lapic0.svr, "enabled"), 1n);
   const lapic1 = (s.lapic as Snapshot)["1"] as Snapshot;
   assert.equal(field(lapic1.svr, "enabled"), 0n);
