@@ -472,7 +472,7 @@ class Chip {
     const level = this.pending();
     if (level < 0) return 0;
     const sel = this.select();
-    // Whether AEOI applies to a poll is not stated by the datasheet (UNCONFIRMED); QEMU applies it.
+    // AEOI on a poll: not stated by the datasheet (searched again, still UNCONFIRMED); as QEMU, yes.
     this.finish(sel);
     return 0x80 | sel.level;
   }
