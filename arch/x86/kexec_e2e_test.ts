@@ -541,7 +541,7 @@ for (const c of SHUTDOWN_ORDER_CASES) {
   }
 }
 
-Deno.test("§7.5 order i386 2.6.13 crash: no PIC masking, NMI shootdown, then the IO-APIC", () => {
+Deno.test("§7.5 order i386 2.6.13 crash: no PIC masking, NMI shootdown, APICs off, then the IO-APIC", () => {
   const trace = new Trace({ full: true });
   const m = buildMachine({ board: "pc-ioapic", cpu: { model: "pentium4-xeon", count: 2 } }, {
     cpu: x86CpuFactory("pentium4-xeon"),
@@ -564,6 +564,9 @@ Deno.test("§7.5 order i386 2.6.13 crash: no PIC masking, NMI shootdown, then th
   for (const e of trace.all().slice(start)) tail.emit(e.category, e.message, e.cpu);
   assertEquals(shutdownMilestones(tail, 0), [
     "NMI shootdown IPI",
+    // crash_nmi_callback and then nmi_shootdown_cpus call disable_local_APIC ([J05:24/29])
+    "AP APIC disabled",
+    "BSP APIC disabled",
     "IO-APIC pins masked",
     "IO-APIC pin ExtINT",
     "SPIV enabled, vector 0x0f",

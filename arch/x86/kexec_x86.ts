@@ -626,22 +626,40 @@ export abstract class X86Kexec implements KexecArch {
     });
   }
 
-  /** nmi_shootdown_cpus (i386 2.6.13): NMI IPI to all-but-self; each saves its note and halts. */
+  /**
+   * nmi_shootdown_cpus (i386 2.6.13, SMP kernels): NMI IPI to all-but-self; each CPU saves its
+   * note, disables its local APIC and halts; then the crashing CPU disables its own APIC.
+   *
+   * The two disable_local_APIC() calls are not in the reference (it lists them as UNCONFIRMED
+   * for 2.6.13). They come from [PATCH 24/29] x86-crash_shutdown-apic-shutdown of the January
+   * 2005 series that was merged for 2.6.13 (the same patch that added the lapic_shutdown and
+   * disable_IO_APIC calls of machine_crash_shutdown), and they are still in the pre-image of
+   * "i386 kexec-on-panic: Don't shutdown the apics" (October 2005, after 2.6.13).
+   */
   protected nmiShootdown(k: KexecServices, cpu: number): void {
     const st = this.state();
     const hw = this.hw(k);
+    if (!st.useLapic) return;
     const others = [...st.online].filter((c) => c !== cpu);
-    if (others.length === 0 || !st.useLapic) return;
-    hw.on(cpu, () => hw.sendIpi(APIC_BITS.DEST_ALLBUT | APIC_BITS.DM_NMI | APIC_BITS.DEST_LOGICAL));
+    // send_IPI_allbutself returns at once when this is the only CPU online.
+    if (others.length > 0) {
+      hw.on(
+        cpu,
+        () => hw.sendIpi(APIC_BITS.DEST_ALLBUT | APIC_BITS.DM_NMI | APIC_BITS.DEST_LOGICAL),
+      );
+    }
     for (const c of others) {
       const regs = this.crashRegs(c);
       hw.on(c, () => {
         this.saveCrashNote(k, c, regs);
-        k.log("crash_nmi_callback", `cpu ${c}: note saved, halting`);
+        this.disableLocalApicFull(k, hw);
+        k.log("crash_nmi_callback", `cpu ${c}: note saved, local APIC disabled, halting`);
       });
       // crash_nmi_callback halts inside the NMI handler: no IRET, so NMIs stay blocked.
       this.load(c, { ...this.kernelState(c, this.text!.stop, false, "stopped"), nmiBlocked: true });
     }
+    // "Leave the nmi callback set", then the crashing CPU's own APIC.
+    hw.on(cpu, () => this.disableLocalApicFull(k, hw));
     k.log("nmi_shootdown_cpus", `cpu ${cpu}: ${others.length} CPU(s) stopped by NMI`);
   }
 
