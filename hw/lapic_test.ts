@@ -964,3 +964,41 @@ Deno.test("lapic INIT: every register back to its power-on value except the APIC
   assert.equal(bus.send({ ...level, vector: 0x10, delivery: "startup", trigger: "edge" }), 1);
   assert.deepEqual(pins[1].sipi, [0x10]);
 });
+
+Deno.test("lapic timer: LVT timer writes do not restart the count (reference §3.4)", () => {
+  // Rows: LVT timer value written half way through a 10-tick count, vectors expected at t = 200
+  // (the original expiry), the current count right after the write, and again at t = 400.
+  const rows: { name: string; lvt: number; at200: number[]; at400: number[] }[] = [
+    { name: "new vector", lvt: 0x000e1, at200: [0xe1], at400: [0xe1] },
+    { name: "unmask mid-count", lvt: 0x000e0, at200: [0xe0], at400: [0xe0] },
+    { name: "mask mid-count", lvt: 0x100e0, at200: [], at400: [] },
+    { name: "switch to periodic", lvt: 0x200e0, at200: [0xe0], at400: [0xe0, 0xe0] },
+  ];
+  for (const row of rows) {
+    const { apics, clock } = makeSystem([0], P4, 50_000_000); // 20 ns per tick
+    const a = apics[0];
+    enable(a);
+    wr(a, R.TIMER_DIVIDE, 0xb);
+    wr(a, R.LVT_TIMER, 0x100e0); // one-shot, masked
+    wr(a, R.TIMER_INITIAL, 10);
+    clock.advanceTo(100);
+    wr(a, R.LVT_TIMER, row.lvt);
+    assert.equal(rd(a, R.TIMER_CURRENT), 5, `${row.name}: count kept`);
+    const seen: number[] = [];
+    const drain = () => {
+      while ((a.snapshot().irr_vectors as number[]).length > 0) {
+        seen.push(a.acknowledge());
+        wr(a, R.EOI, 0);
+      }
+    };
+    clock.advanceTo(199);
+    drain();
+    assert.deepEqual(seen, [], `${row.name}: nothing before the original expiry`);
+    clock.advanceTo(200);
+    drain();
+    assert.deepEqual(seen, row.at200, `${row.name}: at the original expiry`);
+    clock.advanceTo(400);
+    drain();
+    assert.deepEqual(seen, row.at400, `${row.name}: later`);
+  }
+});
