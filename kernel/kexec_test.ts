@@ -562,6 +562,24 @@ Deno.test("kimage_load_segment kexec3: an unaligned start skips `leader` bytes o
   assert(s.memory.isZero(0x101800, 0x800));
 });
 
+Deno.test("kimage_terminate kexec3: pages parked on dest_pages are freed at once", () => {
+  // An unaligned segment at the bottom of the allocator's first block: its destination pages
+  // are handed out (and parked on dest_pages) while the control and indirection pages are
+  // sought, but kexec3 asks for them by the unaligned `mem + offset`, so they are never taken
+  // back. kimage_terminate frees them (§2.3); only the image's own pages stay allocated.
+  const s = setup({ version: "2.6.8.1-kexec3", free: [{ start: 0x3c00000, end: 0x4000000 }] });
+  const r = s.kexec.load({ entry: 0, segments: [seg(0x3c00800, 0x4000)] });
+  assertEquals(r.errno, 0, r.reason);
+  const img = s.kexec.state.image!;
+  assertEquals(img.destPages, []);
+  let sources = 0;
+  for (const [, e] of img.entries()) if (e & IND_SOURCE) sources++;
+  assertEquals(sources, 4);
+  assertEquals(s.pages.usedPages, 1 + img.indirectionPages.length + sources);
+  // and the parked pages really were parked: the sources all lie above the destination range
+  for (const [, e] of img.entries()) if (e & IND_SOURCE) assert(pageOf(e) >= 0x3c05000);
+});
+
 Deno.test("control pages: normal images avoid destinations and stay below the limit", () => {
   const P = 0x1000000;
   const s = setup({ version: "2.6.13", free: [{ start: P, end: P + 8 * 4096 }] });
