@@ -597,6 +597,25 @@ Deno.test("control pages: normal images avoid destinations and stay below the li
   const e = lim.kexec.load({ entry: P, segments: [{ buf: data(16), mem: 0x100000, memsz: 4096 }] });
   assertEquals(e.errno, "ENOMEM");
   assertEquals(lim.pages.usedPages, 0, "rejected control pages are given back");
+  // §2.6: accepted only if pfn + 2^order < KEXEC_CONTROL_MEMORY_LIMIT >> 12 (strictly)
+  const edge: [number, number | "ENOMEM"][] = [
+    [P + 4096, "ENOMEM"], // the page [P, P + 4 KiB) ends exactly at the limit: rejected
+    [P + 4096 + 0xfff, "ENOMEM"], // the limit is compared in pages
+    [P + 8192, P],
+  ];
+  for (const [limit, want] of edge) {
+    const t = setup({
+      version: "2.6.8.1-kexec3",
+      limits: { ...I386, controlMemoryLimit: BigInt(limit) },
+      free: [{ start: P, end: P + 2 * 4096 }],
+    });
+    const r = t.kexec.load({
+      entry: P,
+      segments: [{ buf: null, bufsz: 0, mem: 0x100000, memsz: 0 }],
+    });
+    if (want === "ENOMEM") assertEquals(r.errno, "ENOMEM", `limit 0x${limit.toString(16)}`);
+    else assertEquals(t.kexec.state.image!.controlCodePage, want);
+  }
 });
 
 Deno.test("crash images: written into the reserved region at load time, head = IND_DONE", () => {
