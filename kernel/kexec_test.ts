@@ -692,6 +692,10 @@ Deno.test("compat_sys_kexec_load (x86_64, 32-bit caller)", () => {
       .errno,
     "EFAULT",
   );
+  // compat_sys_kexec_load checks before sys_kexec_load's capability test (§1.6)
+  const noCap = { entry: 0, segments: [seg(0x100000, 4096)], caller: 32, capSysBoot: false };
+  assertEquals(s.kexec.load(noCap).errno, "EINVAL", "KEXEC_ARCH_DEFAULT refused first");
+  assertEquals(s.kexec.load({ ...noCap, flags: KEXEC_ARCH_X86_64 }).errno, "EPERM");
   // KEXEC_ARCH_386 passes compat but sys_kexec_load on x86_64 refuses it
   assertEquals(
     s.kexec.load({ entry: 0, segments: [seg(0x100000, 4096)], caller: 32, flags: KEXEC_ARCH_386 })
