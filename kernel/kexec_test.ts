@@ -693,7 +693,12 @@ Deno.test("compat_sys_kexec_load (x86_64, 32-bit caller)", () => {
     "EFAULT",
   );
   // compat_sys_kexec_load checks before sys_kexec_load's capability test (§1.6)
-  const noCap = { entry: 0, segments: [seg(0x100000, 4096)], caller: 32, capSysBoot: false };
+  const noCap = {
+    entry: 0,
+    segments: [seg(0x100000, 4096)],
+    caller: 32 as const,
+    capSysBoot: false,
+  };
   assertEquals(s.kexec.load(noCap).errno, "EINVAL", "KEXEC_ARCH_DEFAULT refused first");
   assertEquals(s.kexec.load({ ...noCap, flags: KEXEC_ARCH_X86_64 }).errno, "EPERM");
   // KEXEC_ARCH_386 passes compat but sys_kexec_load on x86_64 refuses it
