@@ -997,10 +997,26 @@ export class LocalApic implements ApicBusLocalApic {
       this.#error(ESR_BITS.SEND_ILLEGAL_VECTOR);
       return;
     }
-    const trigger = (lo & 0x8000) !== 0 ? "level" : "edge";
-    // Only INIT uses the level bit (INIT level de-assert = level 0, trigger level); other modes
-    // are sent as asserts (the xAPIC ignores the bit [SDM3 "Valid Combinations"]).
-    const level = delivery !== "init" || (lo & 0x4000) !== 0 || trigger === "edge";
+    // [SDM3 "Valid Combinations" tables] No IPI is ever sent level-triggered. xAPIC (P4/Xeon):
+    // the level and trigger bits "have no meaning" and go out as 1 / 0, so an INIT de-assert
+    // write is an ordinary INIT. APIC bus (Pentium/P6): trigger = level is "treated as edge
+    // triggered if level bit is set to 1, otherwise ignored", except that INIT with level 0 is
+    // the INIT level de-assert. (QEMU sends level IPIs as level and honours the de-assert on
+    // every model; Bochs ignores the de-assert.)
+    const levelTrigger = (lo & 0x8000) !== 0;
+    const levelBit = (lo & 0x4000) !== 0;
+    let level = true;
+    if (this.#serialBus && levelTrigger && !levelBit) {
+      if (delivery !== "init") {
+        this.#trace.emit(
+          "irq",
+          `${this.name}: ICR ${delivery} with trigger=level, level=0: ignored (APIC bus)`,
+        );
+        return;
+      }
+      level = false; // INIT level de-assert
+    }
+    const trigger = level ? "edge" : "level"; // the de-assert message keeps trigger = level
     const message: ApicMessage = {
       vector,
       delivery,

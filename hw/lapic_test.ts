@@ -497,7 +497,7 @@ Deno.test("lapic IPIs: fixed physical, broadcast, shorthands", async (t) => {
     { name: "self", dest: 2, low: 0x40040, receivers: [0] },
     { name: "all incl. self", dest: 0, low: 0x80040, receivers: [0, 1, 2] },
     { name: "all but self", dest: 0, low: 0xc0040, receivers: [1, 2] },
-    { name: "level trigger sets TMR", dest: 1, low: 0xc040, receivers: [1] },
+    { name: "level trigger goes out edge (xAPIC)", dest: 1, low: 0xc040, receivers: [1] },
   ];
   for (const row of table) {
     await t.step(row.name, () => {
@@ -508,7 +508,8 @@ Deno.test("lapic IPIs: fixed physical, broadcast, shorthands", async (t) => {
         (a.snapshot().irr_vectors as number[]).includes(0x40) ? [i] : []
       );
       assert.deepEqual(got, row.receivers);
-      if ((row.low & 0x8000) !== 0) assert.deepEqual(apics[1].snapshot().tmr_vectors, [0x40]);
+      // [SDM3 xAPIC "Valid Combinations" note 2]: a level trigger bit is overridden to edge.
+      assert.deepEqual(apics[1].snapshot().tmr_vectors, []);
     });
   }
 });
@@ -635,15 +636,15 @@ Deno.test("lapic IPIs: NMI, SMI, INIT, INIT de-assert and SIPI", () => {
   assert.equal(rd(ap, R.SVR), 0xff);
   assert.equal(rd(ap, R.LVT_LINT0), 0x10000);
   assert.equal(ap.apicBase, 0xfee00800n); // MSR survives
-  icr(bsp, 1, 0x8500); // INIT level de-assert: accepted, no effect
-  assert.equal(pins[1].init, 1);
+  icr(bsp, 1, 0x8500); // "INIT level de-assert": the xAPIC sends an ordinary INIT
+  assert.equal(pins[1].init, 2);
   assert.equal(readEsr(bsp), 0);
   icr(bsp, 1, 0x0699); // SIPI vector 0x99
   icr(bsp, 1, 0x0699);
   assert.deepEqual(pins[1].sipi, [0x99, 0x99]);
   assert.equal(pins[0].nmi + pins[0].init + pins[0].sipi.length, 0);
   icr(bsp, 0, 0xc4500); // INIT all-but-self
-  assert.equal(pins[1].init, 2);
+  assert.equal(pins[1].init, 3);
   assert.equal(pins[0].init, 0);
 });
 
@@ -1000,5 +1001,38 @@ Deno.test("lapic timer: LVT timer writes do not restart the count (reference §3
     clock.advanceTo(400);
     drain();
     assert.deepEqual(seen, row.at400, `${row.name}: later`);
+  }
+});
+
+Deno.test("lapic ICR level/trigger bits per model: no IPI is sent level-triggered", () => {
+  // [SDM3 "Valid Combinations" tables]. xAPIC (P4): level/trigger bits ignored, sent as 1/0.
+  // APIC bus (P6, Pentium): trigger = level is sent as edge with level = 1 and ignored with
+  // level = 0, except INIT with level = 0 = INIT level de-assert (no effect on the target here).
+  // Columns: model, ICR low (dest = APIC 1), target IRR has 0x40, target TMR has 0x40, INITs seen
+  // by the target, ESR send-accept error on the sender (APIC bus: nobody accepted).
+  const rows: [ModelSpec, number, boolean, boolean, number, boolean][] = [
+    [P4, 0x0040, true, false, 0, false], // fixed edge
+    [P4, 0xc040, true, false, 0, false], // fixed, trigger level, level 1: edge
+    [P4, 0x8040, true, false, 0, false], // fixed, trigger level, level 0: still sent
+    [P4, 0xc500, false, false, 1, false], // INIT assert
+    [P4, 0x8500, false, false, 1, false], // "de-assert" is an INIT on the xAPIC
+    [P6, 0x0040, true, false, 0, false],
+    [P6, 0xc040, true, false, 0, false], // treated as edge
+    [P6, 0x8040, false, false, 0, false], // ignored: not sent at all
+    [P6, 0x8400, false, false, 0, false], // NMI, trigger level, level 0: ignored
+    [P6, 0xc500, false, false, 1, false],
+    [P6, 0x8500, false, false, 0, false], // INIT level de-assert: accepted, no INIT
+    [PENTIUM, 0xc040, true, false, 0, false],
+    [PENTIUM, 0x8040, false, false, 0, false],
+  ];
+  for (const [model, low, irr, tmr, inits, esr] of rows) {
+    const what = `${model.name} ICR ${low.toString(16)}`;
+    const { apics, pins } = makeSystem([0, 1], model);
+    for (const a of apics) enable(a);
+    icr(apics[0], 1, low);
+    assert.equal((apics[1].snapshot().irr_vectors as number[]).includes(0x40), irr, `${what} IRR`);
+    assert.equal((apics[1].snapshot().tmr_vectors as number[]).includes(0x40), tmr, `${what} TMR`);
+    assert.equal(pins[1].init, inits, `${what} INIT`);
+    assert.equal(readEsr(apics[0]) !== 0, esr, `${what} ESR`);
   }
 });
