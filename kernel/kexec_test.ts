@@ -316,6 +316,29 @@ for (const c of cases) {
   }
 }
 
+Deno.test("sys_kexec_load: a failed normal load leaves the loaded image in its slot", () => {
+  // §1.5/§1.6: errors `goto out` past the xchg; only the half-built image is freed. (Crash
+  // loads differ: the old crash image is dropped first, see the crash image test.)
+  for (const version of ["2.6.8.1-kexec3", "2.6.13"] as const) {
+    const s = setup({ version });
+    assertEquals(s.kexec.load({ entry: 0x100000, segments: [seg(0x100000, 0x2000)] }).errno, 0);
+    const old = s.kexec.state.image!;
+    const used = s.pages.usedPages;
+    const failures: Parameters<Kexec["load"]>[0][] = [
+      { entry: 0, segments: [{ buf: null, bufsz: 0, mem: 0xffffe000, memsz: 0x1fff }] },
+      { entry: 0, segments: [{ buf: data(16), bufsz: 0x1000, mem: 0x200000, memsz: 0x1000 }] },
+      { entry: 0, segments: null, nrSegments: 1 }, // positive "bytes not copied" return
+    ];
+    for (const args of failures) {
+      const r = s.kexec.load(args);
+      assert(r.ret !== 0, `${version}: ${r.reason}`);
+      assertEquals(s.kexec.state.image, old, version);
+      assertEquals(s.pages.usedPages, used, `${version}: the failed image is freed`);
+    }
+    assertEquals(s.cleaned.includes(old), false, "the old image was not freed");
+  }
+});
+
 Deno.test("sys_kexec_load: errno values", () => {
   const s = setup({ version: "2.6.13" });
   const r = s.kexec.load({ entry: 0, segments: [seg(0x100800, 0x1000)] });
