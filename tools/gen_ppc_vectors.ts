@@ -19,6 +19,7 @@
 import { BY_NAME, type Field, MACROS } from "../arch/ppc/asm_table.ts";
 import { disassembleOne } from "../arch/ppc/disasm.ts";
 import { mulberry32 } from "../testing/prng.ts";
+import { INTEGER_PRIMARY_OPCODES } from "../arch/ppc/testdata/enc.ts";
 
 const OUT = "arch/ppc/testdata";
 const TMP = await Deno.makeTempDir({ dir: "/tmp", prefix: "ppcvec" });
@@ -39,7 +40,7 @@ function prng(seed: number): () => number {
   return () => u32() / 4294967296;
 }
 const rnd = prng(750);
-const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
 
 function samples(fl: Field): string[] {
   switch (fl.kind) {
@@ -248,47 +249,7 @@ const vectors = live.map((l, i) => [BASE + 4 * i, l, hex(all.subarray(4 * i, 4 *
 {
   const words: number[] = [];
   const texts: string[] = [];
-  const primaries = [
-    3,
-    7,
-    8,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-    20,
-    21,
-    23,
-    24,
-    25,
-    26,
-    27,
-    28,
-    29,
-    31,
-    32,
-    33,
-    34,
-    35,
-    36,
-    37,
-    38,
-    39,
-    40,
-    41,
-    42,
-    43,
-    44,
-    45,
-    46,
-    47,
-  ];
+  const primaries = INTEGER_PRIMARY_OPCODES;
   const b = new Uint8Array(4);
   while (texts.length < 20000) {
     const w = ((pick(primaries) << 26) | Math.floor(rnd() * 0x4000000)) >>> 0;

@@ -2,6 +2,7 @@ import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { assemble } from "./asm.ts";
 import { disassemble, disassembleOne, disassembleText } from "./disasm.ts";
 import { mulberry32 } from "../../testing/prng.ts";
+import { INTEGER_PRIMARY_OPCODES } from "./testdata/enc.ts";
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 const unhex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
@@ -116,47 +117,7 @@ Deno.test("disassemble: buffers, partial words and the trace hook", () => {
 
 Deno.test("disassemble: 100000 random words never throw and re-assemble to themselves", () => {
   const rnd = mulberry32(12345);
-  const primaries = [
-    3,
-    7,
-    8,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-    20,
-    21,
-    23,
-    24,
-    25,
-    26,
-    27,
-    28,
-    29,
-    31,
-    32,
-    33,
-    34,
-    35,
-    36,
-    37,
-    38,
-    39,
-    40,
-    41,
-    42,
-    43,
-    44,
-    45,
-    46,
-    47,
-  ];
+  const primaries = INTEGER_PRIMARY_OPCODES;
   const bytes = new Uint8Array(4);
   const bad: string[] = [];
   let decoded = 0;

@@ -58,3 +58,50 @@ export function put(
 ): void {
   words.forEach((w, i) => mem.write32be(addr + 4 * i, w));
 }
+
+/**
+ * Primary opcodes of the integer, branch, load/store and system instructions (3..47 less the
+ * unused ones): random words drawn with these decode far more often than fully random words.
+ * Shared by the disassembler round-trip test and tools/gen_ppc_vectors.ts.
+ */
+export const INTEGER_PRIMARY_OPCODES: readonly number[] = [
+  3,
+  7,
+  8,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  16,
+  17,
+  18,
+  19,
+  20,
+  21,
+  23,
+  24,
+  25,
+  26,
+  27,
+  28,
+  29,
+  31,
+  32,
+  33,
+  34,
+  35,
+  36,
+  37,
+  38,
+  39,
+  40,
+  41,
+  42,
+  43,
+  44,
+  45,
+  46,
+  47,
+];
