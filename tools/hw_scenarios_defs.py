@@ -1,3 +1,13 @@
+# Print "irr=" and the master 8259's IRR (OCW3 read-register IRR, then a read of port 0x20).
+PRINT_MASTER_IRR = """  mov si, irrmsg
+  call print
+  mov al, 0x0a
+  out 0x20, al
+  in al, 0x20
+  call hex8
+  call nl
+"""
+
 TICK_HANDLER = """irq0:
   push ax
   push si
@@ -119,14 +129,7 @@ wait:
   call print
   sti
 """ + delay(300000, 1, "about 6 ms") + """  cli
-  mov si, irrmsg
-  call print
-  mov al, 0x0a
-  out 0x20, al
-  in al, 0x20
-  call hex8
-  call nl
-""" + EXIT + TICK_HANDLER + """ticks: db 0
+""" + PRINT_MASTER_IRR + """""" + EXIT + TICK_HANDLER + """ticks: db 0
 tickmsg: db "tick", 10, 0
 offmsg: db "apic software-disabled", 10, 0
 irrmsg: db "irr=", 0
@@ -206,14 +209,7 @@ wait:
   call print
   sti
 """ + delay(300000, 1, "about 6 ms") + """  cli
-  mov si, irrmsg
-  call print
-  mov al, 0x0a
-  out 0x20, al
-  in al, 0x20
-  call hex8
-  call nl
-""" + EXIT + TICK_HANDLER + """ticks: db 0
+""" + PRINT_MASTER_IRR + """""" + EXIT + TICK_HANDLER + """ticks: db 0
 tickmsg: db "tick in PIC mode", 10, 0
 apicmsg: db "IMCR -> APIC mode", 10, 0
 irrmsg: db "irr=", 0
@@ -251,14 +247,7 @@ wait:
   call print
   sti
 """ + delay(300000, 1, "about 6 ms") + """  cli
-  mov si, irrmsg
-  call print
-  mov al, 0x0a
-  out 0x20, al
-  in al, 0x20
-  call hex8
-  call nl
-  mov eax, 0xfee00350          ; LVT LINT0: ExtINT, unmasked (virtual wire A)
+""" + PRINT_MASTER_IRR + """  mov eax, 0xfee00350          ; LVT LINT0: ExtINT, unmasked (virtual wire A)
   mov ebx, 0x00000700
   call wr32
   mov si, lintmsg
