@@ -129,7 +129,7 @@ wait:
   call print
   sti
 """ + delay(300000, 1, "about 6 ms") + """  cli
-""" + PRINT_MASTER_IRR + """""" + EXIT + TICK_HANDLER + """ticks: db 0
+""" + PRINT_MASTER_IRR + EXIT + TICK_HANDLER + """ticks: db 0
 tickmsg: db "tick", 10, 0
 offmsg: db "apic software-disabled", 10, 0
 irrmsg: db "irr=", 0
@@ -209,7 +209,7 @@ wait:
   call print
   sti
 """ + delay(300000, 1, "about 6 ms") + """  cli
-""" + PRINT_MASTER_IRR + """""" + EXIT + TICK_HANDLER + """ticks: db 0
+""" + PRINT_MASTER_IRR + EXIT + TICK_HANDLER + """ticks: db 0
 tickmsg: db "tick in PIC mode", 10, 0
 apicmsg: db "IMCR -> APIC mode", 10, 0
 irrmsg: db "irr=", 0
