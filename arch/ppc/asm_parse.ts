@@ -5,49 +5,7 @@
  * @module
  */
 
-/**
- * A syntax or assembly error with a 1-based source position.
- *
- * @example
- * ```ts
- * import { assemble, AsmError } from "./asm.ts";
- * try {
- *   assemble("nop\nlix 3,1");
- * } catch (e) {
- *   (e as AsmError).line; // 2
- * }
- * ```
- */
-export class AsmError extends SyntaxError {
-  /** 1-based line in the caller's coordinates (source line plus `lineOffset`). */
-  readonly line: number;
-  /** 1-based column in the caller's coordinates (plus `columnOffset`). */
-  readonly column: number;
-  /** File name given in the options, if any. */
-  readonly file: string | undefined;
-  /** The message without the position. */
-  readonly detail: string;
-  /**
-   * Creates an error.
-   *
-   * @example
-   * ```ts
-   * const e = new AsmError("Unknown instruction: lix", { line: 3, column: 1 });
-   * e.message; // "Unknown instruction: lix (line 3, column 1)"
-   * ```
-   */
-  constructor(detail: string, pos: { line: number; column: number; file?: string }) {
-    const where = `${pos.file ? pos.file + ":" : "line "}${pos.line}${
-      pos.file ? ":" : ", column "
-    }${pos.column}`;
-    super(pos.file ? `${where}: ${detail}` : `${detail} (${where})`);
-    this.name = "AsmError";
-    this.line = pos.line;
-    this.column = pos.column;
-    this.file = pos.file;
-    this.detail = detail;
-  }
-}
+export { AsmError } from "../asm_error.ts";
 
 /**
  * Internal error carrying a column inside the current line; the driver adds the line number.
