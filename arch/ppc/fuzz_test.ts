@@ -2,33 +2,11 @@ import assert from "node:assert/strict";
 import { createPpcCpu, MSR } from "./cpu.ts";
 import { createPpcTestEnv } from "./test_env.ts";
 import { mulberry32 } from "../../testing/prng.ts";
+import { INTEGER_PRIMARY_OPCODES } from "./testdata/enc.ts";
 
 // Primary opcodes weighted towards the implemented ones, so that programs get past their first
 // word; extended opcodes are drawn at random.
-const PRIMARY = [
-  3,
-  7,
-  8,
-  10,
-  11,
-  12,
-  13,
-  14,
-  15,
-  16,
-  17,
-  18,
-  19,
-  20,
-  21,
-  23,
-  24,
-  25,
-  26,
-  27,
-  28,
-  29,
-];
+const PRIMARY = INTEGER_PRIMARY_OPCODES.filter((op) => op <= 29);
 const MORE = [
   31,
   31,
